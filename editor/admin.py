@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from .models import ApiToken, Edit, ResultImage, SourceImage
+
+
+class SourceInline(admin.TabularInline):
+    model = SourceImage
+    extra = 0
+    fields = ("position", "filename", "width", "height", "content_type")
+    readonly_fields = fields
+
+
+class ResultInline(admin.TabularInline):
+    model = ResultImage
+    extra = 0
+    fields = ("position", "width", "height", "content_type", "source_url")
+    readonly_fields = fields
+
+
+@admin.register(Edit)
+class EditAdmin(admin.ModelAdmin):
+    list_display = ("instruction", "owner", "model", "status", "progress", "created_at")
+    list_filter = ("status", "model")
+    search_fields = ("instruction", "owner__username")
+    readonly_fields = [f.name for f in Edit._meta.fields]
+    inlines = [SourceInline, ResultInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "name", "user", "created_at", "last_used_at")
+    readonly_fields = ("prefix", "digest", "created_at", "last_used_at")

@@ -1,0 +1,9 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def gaitu(request: HttpRequest) -> dict:
+    return {
+        "demo_mode": settings.GAITU_DEMO,
+        "upload_max_mb": settings.GAITU_UPLOAD_MAX_MB,
+    }

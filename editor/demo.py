@@ -1,0 +1,404 @@
+"""The built-in demo gateway.
+
+A real OpenAI-compatible `POST /v1/chat/completions` endpoint on loopback that edits the picture
+with Pillow according to simple words in the instruction, answers in the reseller transcript
+style (streamed or not) and serves its results as links, which Gaitu downloads like any other.
+
+Directives in the instruction make it misbehave on purpose, for tests and for trying things out:
+`[demo:family=f1..f5]` picks the reply family, `[demo:fail=429]` (or 401, 402, 500, 502, 503)
+answers with that gateway error, `[demo:refuse]`, `[demo:moderation]`, `[demo:error]` (in-band
+error) and `[demo:drop]` (connection cut mid-stream) fail in those ways, `[demo:latency=S]`
+overrides how long it takes.
+"""
+
+import base64
+import binascii
+import io
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from django.conf import settings
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
+
+logger = logging.getLogger(__name__)
+
+Operation = Callable[[Image.Image], Image.Image]
+
+
+def _sepia(image: Image.Image) -> Image.Image:
+    return ImageOps.colorize(ImageOps.grayscale(image), "#2e1f10", "#f3e3c3")
+
+
+def _watercolour(image: Image.Image) -> Image.Image:
+    soft = image.filter(ImageFilter.GaussianBlur(max(1, image.width // 400)))
+    return ImageEnhance.Color(ImageOps.posterize(soft, 4)).enhance(1.3)
+
+
+def _sketch(image: Image.Image) -> Image.Image:
+    edges = ImageOps.grayscale(image).filter(ImageFilter.FIND_EDGES)
+    return ImageOps.invert(ImageOps.autocontrast(edges)).convert("RGB")
+
+
+# (words that ask for it, English name, what it does), in the order they are applied.
+OPERATIONS: list[tuple[tuple[str, ...], str, Operation]] = [
+    (("rotate", "旋转"), "rotate", lambda im: im.rotate(-90, expand=True)),
+    (("mirror", "flip", "镜像", "翻转"), "mirror", ImageOps.mirror),
+    (
+        ("grayscale", "greyscale", "black and white", "黑白", "灰度"),
+        "grayscale",
+        lambda im: ImageOps.grayscale(im).convert("RGB"),
+    ),
+    (("sepia", "vintage", "复古", "怀旧"), "sepia", _sepia),
+    (("invert", "negative", "反色", "负片"), "invert", ImageOps.invert),
+    (
+        ("blur", "模糊"),
+        "blur",
+        lambda im: im.filter(ImageFilter.GaussianBlur(max(2, max(im.size) // 150))),
+    ),
+    (("sharpen", "锐化"), "sharpen", lambda im: im.filter(ImageFilter.SHARPEN)),
+    (
+        ("brighter", "brighten", "lighter", "变亮", "提亮", "亮一点"),
+        "brighter",
+        lambda im: ImageEnhance.Brightness(im).enhance(1.4),
+    ),
+    (
+        ("darker", "darken", "变暗", "暗一点"),
+        "darker",
+        lambda im: ImageEnhance.Brightness(im).enhance(0.6),
+    ),
+    (("contrast", "对比"), "contrast", lambda im: ImageEnhance.Contrast(im).enhance(1.5)),
+    (("watercolo", "水彩"), "watercolour", _watercolour),
+    (("sketch", "pencil", "素描"), "sketch", _sketch),
+]
+FALLBACK = ("vivid", lambda im: ImageEnhance.Color(im).enhance(1.6))
+
+PROGRESS = "5..12..19..27..38..46..58..67..75..83..91.."
+DIRECTIVE = re.compile(r"\[demo:([a-z]+)(?:=([\w.]+))?\]", re.IGNORECASE)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def apply_instruction(image: Image.Image, instruction: str) -> tuple[Image.Image, list[str]]:
+    """Edit the picture by the words found in the instruction; returns it and what was done."""
+    lowered = instruction.lower()
+    image = image.convert("RGB")
+    done = []
+    for words, name, operation in OPERATIONS:
+        if any(word in lowered for word in words):
+            image = operation(image)
+            done.append(name)
+    if not done:
+        name, operation = FALLBACK
+        image = operation(image)
+        done.append(name)
+    return image, done
+
+
+def parse_directives(instruction: str) -> dict[str, str]:
+    return {key.lower(): value or "" for key, value in DIRECTIVE.findall(instruction)}
+
+
+class _ResultStore:
+    """The last few results, in memory: Gaitu downloads each one right after it is made."""
+
+    def __init__(self, capacity: int = 48):
+        self.capacity = capacity
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, data: bytes) -> str:
+        key = secrets.token_urlsafe(12)
+        with self._lock:
+            self._items[key] = data
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return key
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            return self._items.get(key)
+
+
+ERROR_BODIES = {
+    401: {"message": "无效的令牌 (request id: demo)", "type": "new_api_error", "code": ""},
+    402: {
+        "message": "用户额度不足, 剩余额度: ＄0.000000 (request id: demo)",
+        "type": "new_api_error",
+        "code": "insufficient_user_quota",
+    },
+    429: {
+        "message": "当前分组上游负载已饱和，请稍后再试 (request id: demo)",
+        "type": "new_api_error",
+        "code": "",
+    },
+    503: {
+        "message": "当前分组 default 下对于模型 demo 无可用渠道 (request id: demo)",
+        "type": "new_api_error",
+        "code": "model_not_found",
+    },
+}
+
+
+class DemoHandler(BaseHTTPRequestHandler):
+    server: "DemoGateway"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args) -> None:
+        logger.debug("demo gateway: " + format, *args)
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/") == "/v1/models":
+            models = [{"id": name, "object": "model"} for name in settings.GAITU_MODELS]
+            self._send_json(200, {"object": "list", "data": models})
+            return
+        match = re.fullmatch(r"/(?:cdn|cdn/download|raw)/([\w-]+)\.(?:jpg|png)", self.path)
+        data = self.server.results.get(match.group(1)) if match else None
+        if data is None:
+            self._send_json(404, {"error": {"message": "not found"}})
+            return
+        self._send_bytes(200, data, "image/png" if data[:4] == b"\x89PNG" else "image/jpeg")
+
+    def do_POST(self) -> None:
+        if self.path.rstrip("/") != "/v1/chat/completions":
+            self._send_json(404, {"error": {"message": "not found"}})
+            return
+        if not self.headers.get("Authorization", "").startswith("Bearer "):
+            self._send_json(401, {"error": {"message": "missing bearer token"}})
+            return
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+            request = json.loads(self.rfile.read(length))
+            instruction, pictures = _read_messages(request)
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            self._send_json(400, {"error": {"message": "malformed request", "code": "bad_request"}})
+            return
+        directives = parse_directives(instruction)
+        status = int(directives.get("fail") or 0)
+        if status:
+            self._send_error_page(status)
+            return
+        latency = float(directives.get("latency") or settings.GAITU_DEMO_LATENCY)
+        reply = self._compose_reply(instruction, pictures, directives)
+        if request.get("stream"):
+            self._stream(reply, latency, directives)
+        else:
+            time.sleep(latency)
+            self._send_json(200, _completion(reply))
+
+    def _compose_reply(self, instruction: str, pictures: list[Image.Image], directives) -> dict:
+        """The whole reply as: the text, an images list, and how it finishes."""
+        chinese = bool(CJK.search(instruction))
+        if "refuse" in directives or not pictures:
+            text = (
+                "抱歉，我无法处理这个请求。"
+                if chinese
+                else "I'm sorry, but I can't help with editing this picture."
+            )
+            return {"text": text, "images": [], "finish": "stop"}
+        if "moderation" in directives:
+            return {
+                "text": "生成失败 ❌\n失败原因：input_moderation",
+                "images": [],
+                "finish": "stop",
+            }
+        if "error" in directives:
+            return {"text": "", "images": [], "finish": "error"}
+        edited, done = apply_instruction(pictures[0], DIRECTIVE.sub("", instruction))
+        data, extension = _encode(edited)
+        key = self.server.results.put(data)
+        base = self.server.base_url
+        family = directives.get("family", "f1").lower()
+        mime = "image/png" if extension == "png" else "image/jpeg"
+        inline = f"data:{mime};base64,{base64.b64encode(data).decode()}"
+        link = f"{base}/cdn/{key}.{extension}"
+        if family == "f2":
+            return {"text": f"![image]({inline})", "images": [], "finish": "stop"}
+        if family in ("f3", "f4"):
+            return {
+                "text": "Here is the edited picture.",
+                "images": [inline],
+                "finish": "stop",
+                "parts": family == "f4",
+            }
+        if family == "f5":
+            return {"text": f"Done ({', '.join(done)}): {link}", "images": [], "finish": "stop"}
+        return {
+            "text": _transcript(instruction, key, base, extension, chinese),
+            "images": [],
+            "finish": "stop",
+            "done": done,
+        }
+
+    def _stream(self, reply: dict, latency: float, directives) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        pieces = list(_pieces(reply["text"]))
+        pause = latency / max(1, len(pieces))
+        self._chunk(": keep-alive\n\n")
+        for index, piece in enumerate(pieces):
+            if "drop" in directives and index > len(pieces) * 0.6:
+                self.wfile.flush()
+                self.close_connection = True
+                return  # the chunked body never ends: the client sees a dropped connection
+            time.sleep(pause)
+            self._event({"choices": [{"index": 0, "delta": {"content": piece}}]})
+        if reply["images"]:
+            delta = _images_delta(reply)
+            self._event({"choices": [{"index": 0, "delta": delta}]})
+        if reply["finish"] == "error":
+            self._event({"error": {"message": "upstream model crashed", "code": 500}})
+        else:
+            self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": reply["finish"]}]})
+        self._event({"choices": [], "usage": _usage(reply)})
+        self._chunk("data: [DONE]\n\n")
+        self._chunk("")
+
+    def _event(self, payload: dict) -> None:
+        self._chunk(f"data: {json.dumps(payload, ensure_ascii=False)}\n\n")
+
+    def _chunk(self, text: str) -> None:
+        data = text.encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _send_error_page(self, status: int) -> None:
+        if status in ERROR_BODIES:
+            self._send_json(status, {"error": ERROR_BODIES[status]})
+            return
+        page = f"<html><head><title>{status} Bad Gateway</title></head><body>nginx</body></html>"
+        self._send_bytes(status, page.encode(), "text/html")
+
+    def _send_json(self, status: int, payload: dict) -> None:
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        self._send_bytes(status, body, "application/json")
+
+    def _send_bytes(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _read_messages(request: dict) -> tuple[str, list[Image.Image]]:
+    """The instruction text and the pictures of the last user message."""
+    content = request["messages"][-1]["content"]
+    if isinstance(content, str):
+        return content, []
+    texts, pictures = [], []
+    for part in content:
+        if part.get("type") == "text":
+            texts.append(part["text"])
+        elif part.get("type") == "image_url":
+            url = part["image_url"]["url"]
+            header, _, encoded = url.partition(",")
+            if header.startswith("data:image/") and header.endswith(";base64"):
+                picture = Image.open(io.BytesIO(base64.b64decode(encoded, validate=True)))
+                picture.load()
+                pictures.append(picture)
+    return "\n".join(texts), pictures
+
+
+def _encode(image: Image.Image) -> tuple[bytes, str]:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue(), "jpg"
+
+
+def _transcript(instruction: str, key: str, base: str, extension: str, chinese: bool) -> str:
+    """A reseller-style (F1) transcript: parameters, task id, progress, image, download twin."""
+    params = json.dumps(
+        {"prompt": DIRECTIVE.sub("", instruction).strip(), "ratio": "auto", "n": 1},
+        ensure_ascii=False,
+    )
+    lines = [f"```json\n{params}\n```", f"> ID: `task_{key}`"]
+    if chinese:
+        lines += ["> 🕐 排队中...", "> ⚡ 生成中...", f"> 🏃 进度 {PROGRESS}", "> ✅ 生成完成"]
+        download = "点击下载"
+    else:
+        lines += [
+            "> 🕐 Queuing...",
+            "> ⚡ Generating...",
+            f"> 🏃 Progress {PROGRESS}",
+            "> ✅ Generation complete",
+        ]
+        download = "Click to download"
+    image = (
+        f"![gen_{key}]({base}/cdn/{key}.{extension})\n"
+        f"[{download}]({base}/cdn/download/{key}.{extension})"
+    )
+    return "\n".join(lines) + "\n" + image
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """Split a reply the way resellers stream it: a dot or a percent at a time."""
+    for line in text.splitlines(keepends=True):
+        if line.startswith(("> 🏃", "> 🕐", "> ⚡")):
+            yield from (piece for piece in re.split(r"(\d*\.)", line) if piece)
+        elif line.startswith("![image](data:"):
+            for start in range(0, len(line), 8192):  # base64 split across many chunks
+                yield line[start : start + 8192]
+        else:
+            yield line
+
+
+def _images_delta(reply: dict) -> dict:
+    parts = [{"type": "image_url", "image_url": {"url": url}} for url in reply["images"]]
+    if reply.get("parts"):
+        return {"content": parts}
+    return {"images": parts}
+
+
+def _completion(reply: dict) -> dict:
+    message: dict = {"role": "assistant", "content": reply["text"]}
+    if reply["images"]:
+        message.update(_images_delta(reply))
+        if reply.get("parts"):
+            message["content"] = [{"type": "text", "text": reply["text"]}, *message["content"]]
+    choice: dict = {"index": 0, "message": message, "finish_reason": reply["finish"]}
+    if reply["finish"] == "error":
+        choice["error"] = {"message": "upstream model crashed", "code": 500}
+    return {"object": "chat.completion", "choices": [choice], "usage": _usage(reply)}
+
+
+def _usage(reply: dict) -> dict:
+    completion = 0 if reply["finish"] == "error" else max(1, len(reply["text"]) // 4)
+    return {"prompt_tokens": 800, "completion_tokens": completion, "total_tokens": 800 + completion}
+
+
+class DemoGateway(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        super().__init__((host, port), DemoHandler)
+        self.results = _ResultStore()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+_running: DemoGateway | None = None
+_start_lock = threading.Lock()
+
+
+def ensure_running() -> str:
+    """Start the demo gateway in this process on first use; returns its base URL."""
+    global _running
+    with _start_lock:
+        if _running is None:
+            server = DemoGateway()
+            threading.Thread(target=server.serve_forever, name="demo-gateway", daemon=True).start()
+            logger.info("demo gateway listening on %s", server.base_url)
+            _running = server
+        return _running.base_url

@@ -1,0 +1,237 @@
+import hashlib
+import secrets
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def _random_name(folder: str, filename: str) -> str:
+    """Stored files get random names: the upload's own name is neither trusted nor revealed."""
+    suffix = PurePath(filename).suffix.lower()[:6]
+    return f"{folder}/{timezone.now():%Y/%m}/{secrets.token_hex(16)}{suffix}"
+
+
+def original_path(instance: "SourceImage", filename: str) -> str:
+    return _random_name("originals", filename)
+
+
+def result_path(instance: "ResultImage", filename: str) -> str:
+    return _random_name("results", filename)
+
+
+def thumbnail_path(instance: "SourceImage | ResultImage", filename: str) -> str:
+    return _random_name("thumbs", filename)
+
+
+class Edit(models.Model):
+    """One instruction applied to one or more pictures, and what the gateway made of it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+
+    class Stage(models.TextChoices):
+        QUEUED = "queued", _("Waiting in line")
+        GENERATING = "generating", _("Generating")
+        DOWNLOADING = "downloading", _("Saving the result")
+        DONE = "done", _("Done")
+
+    # Which status may follow which. Every change of status goes through transition(),
+    # which applies this table atomically in the database.
+    TRANSITIONS = {
+        Status.QUEUED: {Status.RUNNING, Status.FAILED, Status.CANCELED},
+        Status.RUNNING: {Status.SUCCEEDED, Status.FAILED, Status.CANCELED, Status.QUEUED},
+        Status.FAILED: {Status.QUEUED},
+        Status.CANCELED: {Status.QUEUED},
+        Status.SUCCEEDED: set(),
+    }
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="edits")
+    instruction = models.TextField(_("instruction"), max_length=4000)
+    model = models.CharField(_("model"), max_length=100)
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    stage = models.CharField(max_length=12, choices=Stage, default=Stage.QUEUED)
+    progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    error_detail = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    raw_reply = models.TextField(blank=True, help_text=_("The gateway's reply, data URIs elided."))
+    usage = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    first_progress_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="edit_owner_recent")]
+
+    def __str__(self) -> str:
+        return self.instruction[:60]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    def transition(self, to: Status, **fields) -> bool:
+        """Move to status `to` if the current status allows it; False if another actor won.
+
+        The check and the write are one UPDATE, so a worker finishing and a user cancelling
+        at the same moment cannot both succeed.
+        """
+        allowed_from = [s for s, targets in self.TRANSITIONS.items() if to in targets]
+        changed = Edit.objects.filter(pk=self.pk, status__in=allowed_from).update(
+            status=to, **fields
+        )
+        if changed:
+            self.status = to
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return bool(changed)
+
+    def start(self) -> bool:
+        now = timezone.now()
+        return self.transition(
+            self.Status.RUNNING,
+            stage=self.Stage.QUEUED,
+            attempts=models.F("attempts") + 1,
+            started_at=now,
+            heartbeat_at=now,
+        )
+
+    def fail(self, code: str, message: str, detail: str = "") -> bool:
+        return self.transition(
+            self.Status.FAILED,
+            error_code=code,
+            error_message=str(message),
+            error_detail=detail,
+            finished_at=timezone.now(),
+        )
+
+    def succeed(self) -> bool:
+        return self.transition(
+            self.Status.SUCCEEDED,
+            stage=self.Stage.DONE,
+            progress=100,
+            finished_at=timezone.now(),
+        )
+
+    def requeue(self) -> bool:
+        """Run a failed or canceled edit again with the same originals."""
+        return self.transition(
+            self.Status.QUEUED,
+            stage=self.Stage.QUEUED,
+            progress=None,
+            error_code="",
+            error_message="",
+            error_detail="",
+            started_at=None,
+            first_progress_at=None,
+            finished_at=None,
+        )
+
+    def report_progress(self, stage: str, progress: int | None) -> None:
+        """Record what the gateway says while running; the percent never goes backwards."""
+        now = timezone.now()
+        fields: dict = {"stage": stage, "heartbeat_at": now}
+        if progress is not None and (self.progress is None or progress > self.progress):
+            fields["progress"] = progress
+        if self.first_progress_at is None and (progress or stage != self.Stage.QUEUED):
+            fields["first_progress_at"] = now
+        Edit.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(**fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+
+class StoredImage(models.Model):
+    """What originals and results share: a picture file, its thumbnail and its size."""
+
+    position = models.PositiveSmallIntegerField(default=0)
+    thumbnail = models.FileField(upload_to=thumbnail_path, blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    content_type = models.CharField(max_length=40)
+
+    class Meta:
+        abstract = True
+        ordering = ["position"]
+
+
+class SourceImage(StoredImage):
+    edit = models.ForeignKey(Edit, models.CASCADE, related_name="sources")
+    file = models.FileField(upload_to=original_path)
+    filename = models.CharField(
+        max_length=255, blank=True, help_text=_("The uploaded file's name.")
+    )
+
+    class Meta(StoredImage.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["edit", "position"], name="unique_source_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"original {self.position + 1} of {self.edit_id}"
+
+
+class ResultImage(StoredImage):
+    edit = models.ForeignKey(Edit, models.CASCADE, related_name="results")
+    file = models.FileField(upload_to=result_path)
+    source_url = models.TextField(blank=True, help_text=_("Where the gateway put it; provenance."))
+
+    class Meta(StoredImage.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["edit", "position"], name="unique_result_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"result {self.position + 1} of {self.edit_id}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API. Only a hash is kept; the token is shown once."""
+
+    PREFIX = "gtu_"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user, name: str = "") -> tuple["ApiToken", str]:
+        raw = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, prefix=raw[:12], digest=cls.hash(raw))
+        return token, raw
+
+    @classmethod
+    def authenticate(cls, raw: str):
+        """The active user a raw token belongs to, or None."""
+        token = (
+            cls.objects.select_related("user")
+            .filter(digest=cls.hash(raw), user__is_active=True)
+            .first()
+        )
+        if token is None:
+            return None
+        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.user

@@ -1,0 +1,538 @@
+"""Read what an OpenAI-compatible chat gateway answered to an image edit.
+
+Gateways return the edited picture as markdown images in a progress transcript (F1), markdown
+data URIs (F2), an ``images`` field (F3), content parts (F4) or bare links (F5); see the upstream
+field guide. This finds the result images, the job's progress and, when there is no image, why.
+No I/O, no settings needed.
+"""
+
+import contextlib
+import html
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+FAILURE_CODES: dict[str, Promise] = {
+    "key_rejected": _("The gateway rejected the API key."),
+    "quota_exhausted": _("The API key has run out of quota or credit on the gateway."),
+    "rate_limited": _("The gateway is busy or limiting requests. Try again in a moment."),
+    "model_unavailable": _("This model is not available on the gateway right now."),
+    "gateway_error": _("The gateway answered with an error."),
+    "bad_request": _("The gateway did not accept the request."),
+    "timeout": _("The gateway took too long to answer."),
+    "connection_failed": _("Could not connect to the gateway."),
+    "upstream_error": _("The model provider reported an error."),
+    "content_filtered": _("The request or its result was blocked by content moderation."),
+    "refused": _("The model answered without an image."),
+    "download_failed": _("The result image could not be downloaded."),
+    "link_blocked": _("The result link points to an address Gaitu does not download from."),
+    "interrupted": _("The edit was interrupted before it finished."),
+    "internal": _("Something went wrong inside Gaitu."),
+}
+
+DETAIL_LIMIT = 500
+STAGE_RANKS = {"queued": 1, "generating": 2, "done": 3}
+
+_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
+_VIDEO_EXTENSIONS = (".mp4", ".webm", ".mov", ".m3u8")
+# Printable ASCII without spaces, quotes and brackets: a link ends at `)`, `]`, a space, or
+# Chinese text written right after it.
+_HTTP_URL = re.compile(r"https?://[!#$%&*+,\-./0-9:;=?@A-Z_a-z~]+")
+_DATA_URI_HEAD = re.compile(r"data:image/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,", re.ASCII)
+_BASE64 = re.compile(r"[A-Za-z0-9+/=_-]*")
+_WRAPPED_BASE64 = re.compile(r"[A-Za-z0-9+/=_\r\n-]*")  # some models wrap base64 inside ( )
+_MIN_BASE64 = 64  # anything shorter is a placeholder or an abbreviated echo, not a picture
+_MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]{0,2000}\]\(\s*<?")
+_REF_START = re.compile(r"https?://|data:image/")
+_LINK_BEFORE = re.compile(r"\[([^\]\n]*)\]\(\s*<?\Z")
+_NOT_A_RESULT_LINK = re.compile(r"预览|原始|源数据|播放|preview|source|raw|task|video|play", re.I)
+_BLOCK_START = re.compile(r"[ \t>]*(```|\{)")
+_FENCED_JSON = re.compile(r"\s*\{")
+_JSON_TOKEN = re.compile(r'\\.|["{}]', re.S)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+_STAGE_WORD = re.compile(
+    r"(?P<done>生成完成|生成成功|已完成|generation complete)"
+    r"|(?P<generating>生成中|正在生成|进度|generating|progress)|(?P<queued>排队|queu)",
+    re.I,
+)
+# A status line starts with its stage word (after quote marks, emoji and at most a few CJK
+# characters such as 任务), and says little else: "Generating images of people is not allowed"
+# is the model talking.
+_STATUS_LINE = re.compile(r"[\W_]*?[\u4e00-\u9fff]{0,4}?(?=" + _STAGE_WORD.pattern + r")|[\W_]*✅")
+_STATUS_LINE_MAX_LETTERS = 12
+_PROGRESS_WORD = re.compile(r"进度|progress", re.I)
+_LINK_TARGET = re.compile(r"\((?:https?|data):[^)\s]*\)?|https?://\S*")
+_NUMBER = re.compile(r"(\d+)(?:\.\d+(?=\s*%))?\s*(%)?")
+_LETTER = re.compile(r"[^\W\d_]")
+
+_MODERATION = (
+    r"moderation|violat|safety|content.?policy|content.?filter|flagged|sensitive|敏感|违规|审核"
+)
+_FAILED_GENERATION = re.compile(r"生成失败|失败原因|generation failed|" + _MODERATION, re.I)
+_TEXT_CLASSES = [
+    ("quota_exhausted", r"quota|额度|余额|insufficient.{0,20}balance|\bcredits?\b"),
+    ("model_unavailable", r"model_not_found|无可用渠道|no available channel|模型.{0,40}不存在"),
+    ("model_unavailable", r"model\b.{0,80}\b(?:does not exist|not found)"),
+    ("rate_limited", r"饱和|负载|rate.?limit|too many requests|频率|频繁|限流|overloaded|capacity"),
+    ("content_filtered", _MODERATION),
+    ("key_rejected", r"api.?key|令牌|unauthori[sz]ed|authenticat|invalid.?token"),
+]
+_TEXT_CLASSIFIERS = [(code, re.compile(pattern, re.I)) for code, pattern in _TEXT_CLASSES]
+_SECRET = re.compile(r"sk-[A-Za-z0-9]{8,}")
+_ELIDABLE = re.compile(
+    r"(data:[\w.+-]+\\?/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,)([A-Za-z0-9+/=_\\-]+)", re.ASCII
+)
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: str  # one of FAILURE_CODES
+    message: str | Promise  # a human sentence, translatable
+    detail: str = ""  # the gateway's or the model's own words, verbatim and trimmed
+
+
+@dataclass
+class ParsedReply:
+    images: list[str]  # result references in order: http(s) URLs or full data: URIs
+    stage: str | None  # "queued" | "generating" | "done" | None
+    progress: int | None  # 0..100, the highest percent seen; 100 when done
+    failure: Failure | None
+
+
+def parse_reply(
+    text: str,
+    *,
+    images: Sequence[str] = (),
+    finish_reason: str | None = None,
+    error: Mapping | None = None,
+    completion_tokens: int | None = None,
+    complete: bool = True,
+) -> ParsedReply:
+    """Find the result images, the stage and the progress in a reply, or why there is no image.
+
+    While a stream is still running (complete=False) a reference that runs to the end of the
+    text is not a result yet, and a missing image is not a failure yet.
+    """
+    # A reference cut off by the output token limit is a broken picture, not a result.
+    open_end_ok = complete and finish_reason != "length"
+    body = _drop_parameter_blocks(text, complete)
+    results: list[str] = []
+    for ref in images:
+        if ref.startswith(("http://", "https://", "data:image/")):
+            _add_result(results, ref)
+    for ref in _markdown_images(body, open_end_ok):
+        _add_result(results, ref)
+    if not results:
+        for ref in _bare_images(body, open_end_ok):
+            _add_result(results, ref, twins_by_name=True)
+    if results:
+        return ParsedReply(results, "done", 100, None)
+    stage, progress, words = _read_transcript(body)
+    failure = _reply_failure(words, finish_reason, error, completion_tokens, complete)
+    return ParsedReply(results, stage, progress, failure)
+
+
+class ReplyAccumulator:
+    """Feeds on chat.completion / chat.completion.chunk objects (already JSON-decoded)."""
+
+    def __init__(self) -> None:
+        self._pieces: list[str] = []
+        self.images: list[str] = []
+        self.finish_reason: str | None = None
+        self.error: Mapping | None = None
+        self.usage: dict = {}
+
+    @property
+    def text(self) -> str:
+        if len(self._pieces) != 1:
+            self._pieces = ["".join(self._pieces)]
+        return self._pieces[0]
+
+    def feed_chunk(self, chunk: Mapping) -> None:
+        self._feed(chunk, "delta")
+
+    def feed_completion(self, body: Mapping) -> None:
+        self._feed(body, "message")
+
+    def result(self, complete: bool = True) -> ParsedReply:
+        tokens = self.usage.get("completion_tokens")
+        return parse_reply(
+            self.text,
+            images=self.images,
+            finish_reason=self.finish_reason,
+            error=self.error,
+            completion_tokens=tokens if isinstance(tokens, int) else None,
+            complete=complete,
+        )
+
+    def _feed(self, body: Mapping, message_key: str) -> None:
+        self._note_error(body.get("error"))
+        if isinstance(body.get("usage"), Mapping):
+            self.usage = dict(body["usage"])
+        choices = body.get("choices")
+        if not isinstance(choices, list) or not choices:
+            return  # e.g. the usage-only last chunk of a stream
+        choice = next((c for c in choices if isinstance(c, Mapping) and c.get("index") == 0), None)
+        choice = choice or choices[0]
+        if not isinstance(choice, Mapping):
+            return
+        message = choice.get(message_key) or choice.get("message") or {}
+        if isinstance(message, Mapping):
+            self._take_content(message.get("content"))
+            self._take_content(message.get("refusal"))  # OpenAI's structured refusal
+            for item in message.get("images") or ():
+                self._take_image(item)
+        if choice.get("finish_reason"):
+            self.finish_reason = str(choice["finish_reason"])
+        self._note_error(choice.get("error"))
+
+    def _take_content(self, content: object) -> None:
+        parts = content if isinstance(content, list) else [content]
+        for part in parts:
+            words = part.get("text", part.get("refusal")) if isinstance(part, Mapping) else part
+            if isinstance(words, str):
+                self._pieces.append(words)
+            elif part is not None:
+                self._take_image(part)
+
+    def _take_image(self, item: object) -> None:
+        ref = _image_ref(item)
+        if ref:
+            self.images.append(ref)
+
+    def _note_error(self, error: object) -> None:
+        if error:
+            self.error = error if isinstance(error, Mapping) else {"message": str(error)}
+
+
+def iter_sse_data(lines: Iterable[str]) -> Iterator[str]:
+    """Yield the data of each server-sent event, up to the `[DONE]` sentinel."""
+    data: list[str] = []
+    for chunk in lines:
+        chunk = chunk.removesuffix("\n").removesuffix("\r")
+        # A chunk is normally one line; split it anyway in case it carries several.
+        for line in _LINE_BREAK.split(chunk) if "\n" in chunk or "\r" in chunk else [chunk]:
+            if line.startswith(":"):
+                continue  # a comment, e.g. a keep-alive
+            if line:
+                field, _colon, value = line.partition(":")
+                if field == "data":
+                    data.append(value.removeprefix(" "))
+                continue
+            if data:
+                payload, data = "\n".join(data), []
+                if payload.strip() == "[DONE]":
+                    return
+                yield payload
+    if data and "\n".join(data).strip() != "[DONE]":
+        yield "\n".join(data)
+
+
+def classify_http_error(status: int, body: str, content_type: str = "") -> Failure:
+    """Turn an HTTP error reply (JSON, an HTML page or plain text) into a Failure."""
+    stripped = body.strip()
+    head = stripped[:1000].lower()
+    if "html" in content_type.lower() or (
+        head.startswith("<") and ("<html" in head or "<!doctype" in head or "<title" in head)
+    ):
+        # An HTML page comes from a proxy or CDN in front of the gateway, not from the gateway.
+        code = {413: "bad_request", 429: "rate_limited"}.get(status, "gateway_error")
+        return _failure(code, _html_summary(stripped) or f"HTTP {status}")
+    message = signals = stripped
+    if stripped.startswith(("{", "[")):
+        with contextlib.suppress(ValueError):
+            message, signals = _error_words(json.loads(stripped))
+        message = message or stripped
+    code = _classify_text(signals) or _code_for_status(status)
+    return _failure(code, message or (f"HTTP {status}" if status else ""))
+
+
+def describe_image_ref(ref: str) -> str:
+    """A data URI as its type and decoded size, for logs; a URL unchanged."""
+    if not ref.startswith("data:"):
+        return ref
+    header, _comma, payload = ref.partition(",")
+    mime = header.removeprefix("data:").split(";")[0]
+    return f"data:{mime};base64,<{_decoded_size(payload)} bytes>"
+
+
+def elide_data_uris(text: str) -> str:
+    """Replace each base64 payload with its decoded size, so that a raw reply can be stored."""
+    return _ELIDABLE.sub(lambda m: f"{m[1]}<{_decoded_size(m[2])} bytes>", text)
+
+
+def _decoded_size(payload: str) -> int:
+    return len(re.sub(r"[^A-Za-z0-9+/_-]", "", payload)) * 3 // 4
+
+
+def _failure(code: str, detail: str = "", message: str | Promise | None = None) -> Failure:
+    return Failure(code, FAILURE_CODES[code] if message is None else message, _clean(detail))
+
+
+def _clean(text: str) -> str:
+    """The gateway's or model's words fit for display: no base64, no key, bounded length."""
+    text = _SECRET.sub("sk-***", elide_data_uris(text)).replace("\r", "")
+    text = re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text).strip()
+    if len(text) > DETAIL_LIMIT:
+        text = text[: DETAIL_LIMIT - 1].rstrip() + "…"
+    return text
+
+
+def _classify_text(text: str) -> str | None:
+    sample = text[:4000]
+    return next((code for code, pattern in _TEXT_CLASSIFIERS if pattern.search(sample)), None)
+
+
+def _code_for_status(status: int) -> str:
+    if status in (401, 403):
+        return "key_rejected"
+    if status == 402:
+        return "quota_exhausted"
+    if status == 429:
+        return "rate_limited"
+    if status in (400, 404, 413, 422):
+        return "bad_request"
+    if status == 0 or 200 <= status < 300:
+        return "upstream_error"  # an error reported inside an otherwise successful reply
+    return "gateway_error"
+
+
+def _error_words(error: object) -> tuple[str, str]:
+    """The human message of an error object, and the text to classify it by."""
+    if isinstance(error, list):
+        return _error_words(error[0]) if error else ("", "")
+    if not isinstance(error, Mapping):
+        return str(error), str(error)
+    if error.get("error") and isinstance(error["error"], (Mapping, str)):
+        return _error_words(error["error"])
+    message = next((str(error[k]) for k in ("message", "msg", "detail") if error.get(k)), "")
+    metadata = error.get("metadata")
+    raw = metadata.get("raw") if isinstance(metadata, Mapping) else None
+    if isinstance(raw, str) and raw and raw not in message:
+        message = f"{message}: {raw}" if message else raw  # OpenRouter's provider words
+    labels = " ".join(str(error[k]) for k in ("code", "type", "status") if error.get(k))
+    return message or labels, f"{labels} {message}"
+
+
+def _html_summary(page: str) -> str:
+    title = _HTML_TITLE.search(page[:20000])
+    if title:
+        text = title[1]
+    else:
+        text = re.sub(r"<(script|style)\b.*?</\1>", " ", page[:20000], flags=re.I | re.S)
+        text = re.sub(r"<[^>]+>", " ", text)
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()[:200]
+
+
+def _image_ref(item: object) -> str | None:
+    """The reference in an images entry or an image content part, in any spelling seen."""
+    candidate = item
+    if isinstance(item, Mapping):
+        keys = ("image_url", "url", "image", "b64_json")
+        candidate = next((item[k] for k in keys if item.get(k)), None)
+        if isinstance(candidate, Mapping):
+            candidate = candidate.get("url") or candidate.get("data")
+    if not isinstance(candidate, str):
+        return None
+    candidate = candidate.strip()
+    if candidate.startswith(("http://", "https://", "data:image/")):
+        return candidate
+    if len(candidate) >= _MIN_BASE64 and _BASE64.fullmatch(candidate):  # base64 without header
+        signatures = {"/9j/": "image/jpeg", "UklGR": "image/webp", "R0lGOD": "image/gif"}
+        mime = next((m for sig, m in signatures.items() if candidate.startswith(sig)), "image/png")
+        return f"data:{mime};base64,{candidate}"
+    return None
+
+
+def _drop_parameter_blocks(text: str, complete: bool) -> str:
+    """Remove the echoed request parameters: a fenced block, or a JSON object at a line start.
+
+    The echo quotes the user's prompt, which may itself hold links and numbers.
+    """
+    kept: list[str] = []
+    copied = line_start = 0
+    while line_start < len(text):
+        start = _BLOCK_START.match(text, line_start)
+        end = _block_end(text, start, complete) if start else None
+        if end is not None:
+            kept += [text[copied:line_start], "\n"]
+            copied = end
+        next_newline = text.find("\n", line_start if end is None else end)
+        line_start = len(text) if next_newline < 0 else next_newline + 1
+    kept.append(text[copied:])
+    return "".join(kept)
+
+
+def _block_end(text: str, start: re.Match, complete: bool) -> int | None:
+    if start[1] == "```":
+        search_from = text.find("\n", start.end())
+        while search_from >= 0 and (fence := text.find("```", search_from)) >= 0:
+            if not text[text.rfind("\n", 0, fence) + 1 : fence].strip(" \t>"):
+                return fence + 3
+            search_from = fence + 3
+        if not complete:
+            return len(text)  # still being written
+        json_start = _FENCED_JSON.match(text, start.end())
+        return _json_object_end(text, json_start.end() - 1) if json_start else start.end()
+    if '":' not in text[start.end() : start.end() + 500]:
+        return None  # a brace, but not a JSON echo
+    end = _json_object_end(text, start.end() - 1)
+    return len(text) if end is None and not complete else end
+
+
+def _json_object_end(text: str, brace: int) -> int | None:
+    depth, in_string = 0, False
+    for token in _JSON_TOKEN.finditer(text, brace):
+        if token[0] == '"':
+            in_string = not in_string
+        elif in_string or token[0].startswith("\\"):
+            continue
+        elif token[0] == "{":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return None
+
+
+def _read_ref(text: str, start: int, in_markdown: bool) -> tuple[str | None, bool]:
+    """The http(s) URL or data URI at start (None if not valid), and whether text follows it."""
+    head = _DATA_URI_HEAD.match(text, start)
+    if head:
+        payload_match = (_WRAPPED_BASE64 if in_markdown else _BASE64).match(text, head.end())
+        end = payload_match.end()
+        payload = re.sub(r"\s", "", payload_match[0])
+        valid = (
+            len(payload) >= _MIN_BASE64
+            and "=" not in payload.rstrip("=")
+            and text[end : end + 2] not in ("..", "…")  # an echo abbreviated with dots
+            and (not in_markdown or text[end : end + 1] in ("", ")", ">", " ", '"'))
+        )
+        return (head[0] + payload if valid else None), end < len(text)
+    url = _HTTP_URL.match(text, start)
+    if url is None:
+        return None, True
+    return url[0].rstrip(".,;:!?*"), url.end() < len(text)
+
+
+def _markdown_images(body: str, open_end_ok: bool) -> Iterator[str]:
+    for image in _MARKDOWN_IMAGE.finditer(body):
+        ref, terminated = _read_ref(body, image.end(), in_markdown=True)
+        if ref and (terminated or open_end_ok) and not _is_video(ref):
+            yield ref
+
+
+def _bare_images(body: str, open_end_ok: bool) -> Iterator[str]:
+    """Image-looking links and data URIs anywhere, except progress and task links."""
+    resume = 0
+    for match in _REF_START.finditer(body):
+        start = match.start()
+        if start < resume:
+            continue  # inside the previous reference, e.g. a URL in a query string
+        ref, terminated = _read_ref(body, start, in_markdown=False)
+        resume = start + len(ref or "")
+        if not ref or not (terminated or open_end_ok):
+            continue
+        if ref.startswith("http") and not _path(ref).lower().endswith(_IMAGE_EXTENSIONS):
+            continue
+        line_start = body.rfind("\n", 0, start) + 1
+        if _status_of_line(body[line_start:start]):
+            continue  # e.g. the `[100](...)` link to a raw asset that ends a progress line
+        link = _LINK_BEFORE.search(body[max(line_start, start - 300) : start])
+        if link and (link[1].strip(" %").isdigit() or _NOT_A_RESULT_LINK.search(link[1])):
+            continue
+        yield ref
+
+
+def _add_result(results: list[str], ref: str, twins_by_name: bool = False) -> None:
+    if not any(_same_picture(ref, kept, twins_by_name) for kept in results):
+        results.append(ref)
+
+
+def _same_picture(a: str, b: str, by_name: bool) -> bool:
+    """Whether b is a or its download twin (`/cdn/` vs `/cdn/download/`, or the same name)."""
+    if a == b:
+        return True
+    if a.startswith("data:") or b.startswith("data:"):
+        return False
+    path_a, path_b = _path(a), _path(b)
+    same_host = a.split("/")[2] == b.split("/")[2]
+    if same_host and path_a.replace("/download/", "/") == path_b.replace("/download/", "/"):
+        return True
+    name = path_a.rsplit("/", 1)[-1]
+    return by_name and bool(name) and name == path_b.rsplit("/", 1)[-1]
+
+
+def _path(url: str) -> str:
+    without_query = re.split(r"[?#]", url, maxsplit=1)[0]
+    return "/" + without_query.split("://", 1)[-1].partition("/")[2]
+
+
+def _is_video(ref: str) -> bool:
+    return not ref.startswith("data:") and _path(ref).lower().endswith(_VIDEO_EXTENSIONS)
+
+
+def _read_transcript(body: str) -> tuple[str | None, int | None, str]:
+    """The furthest stage, the highest percent, and the model's words without status lines."""
+    stage, progress, words = None, None, []
+    for line in body.split("\n"):
+        status = _status_of_line(line)
+        if status is None:
+            words.append(line)
+            continue
+        line_stage, percent = status
+        if stage is None or STAGE_RANKS[line_stage] > STAGE_RANKS[stage]:
+            stage = line_stage
+        if percent is not None:
+            progress = max(progress or 0, percent)
+    return stage, (100 if stage == "done" else progress), "\n".join(words)
+
+
+def _status_of_line(line: str) -> tuple[str, int | None] | None:
+    """The stage a status line reports and its highest percent; None for any other line."""
+    start = _STATUS_LINE.match(line)
+    if start is None:
+        return None
+    rest = _LINK_TARGET.sub("", line[start.end() :])
+    if len(_LETTER.findall(_STAGE_WORD.sub("", rest))) > _STATUS_LINE_MAX_LETTERS:
+        return None
+    found = {match.lastgroup for match in _STAGE_WORD.finditer(rest)}
+    stage = max(found, key=STAGE_RANKS.__getitem__) if found else "done"  # a bare ✅ line
+    # On a progress line every number is a percent (`12..31..58`); elsewhere only `45%` is.
+    every_number = _PROGRESS_WORD.search(rest) is not None
+    numbers = [int(n) for n, percent_sign in _NUMBER.findall(rest) if percent_sign or every_number]
+    return stage, (min(100, max(numbers)) if numbers else None)
+
+
+def _reply_failure(
+    words: str,
+    finish_reason: str | None,
+    error: Mapping | None,
+    completion_tokens: int | None,
+    complete: bool,
+) -> Failure | None:
+    if error:
+        message, signals = _error_words(error)
+        return _failure(_classify_text(signals) or "upstream_error", message or words)
+    if finish_reason == "content_filter":
+        return _failure("content_filtered", words)
+    if finish_reason == "error":
+        return _failure(_classify_text(words) or "upstream_error", words)
+    if not complete:
+        return None
+    if finish_reason == "length":
+        message = _("The reply was cut off at the model's output limit before an image arrived.")
+        return _failure("interrupted", words, message)
+    if _FAILED_GENERATION.search(words):
+        return _failure(_classify_text(words) or "content_filtered", words)
+    if words.strip():
+        return _failure("refused", words)
+    facts = "completion_tokens: 0" if completion_tokens == 0 else ""
+    return _failure("refused", facts, _("The model returned no image and no text."))

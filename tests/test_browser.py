@@ -1,0 +1,96 @@
+"""The newcomer's path in real headless Chromium against a running Gaitu."""
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from .factories import image_bytes
+from .live import ROOT, manage, running_gaitu
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = ROOT / "data" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    with running_gaitu(tmp_path_factory.mktemp("browser"), GAITU_DEMO_LATENCY="3") as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.browser
+def test_newcomer_edits_a_picture(live, browser, tmp_path):
+    live_url, _ = live
+    photo = tmp_path / "holiday.jpg"
+    photo.write_bytes(image_bytes((640, 480), quality=90))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 860})
+
+    page.goto(live_url)
+    expect(page).to_have_url(f"{live_url}/setup/")
+    page.fill("#id_username", "mei")
+    page.fill("#id_password1", "a long pass phrase")
+    page.fill("#id_password2", "a long pass phrase")
+    page.locator("button[type=submit].primary").click()
+    expect(page).to_have_url(f"{live_url}/")
+    expect(page.locator(".badge.demo")).to_be_visible()
+
+    page.set_input_files("#id_images", str(photo))
+    expect(page.locator("[data-previews] img")).to_have_count(1)
+    page.fill("#id_instruction", "把这张照片变成黑白")
+    page.locator("#upload-form button[type=submit]").click()
+
+    card = page.locator(".edit-card").first
+    expect(card).to_contain_text("把这张照片变成黑白")
+    expect(card.locator("progress")).to_be_visible(timeout=5000)
+    page.screenshot(path=SCREENSHOTS / "studio-progress.png")
+
+    result = card.locator("img[data-result]")
+    expect(result).to_be_visible(timeout=30000)
+    expect(card).to_have_attribute("data-status", "succeeded")
+    assert result.evaluate("img => img.complete && img.naturalWidth") > 0
+    page.screenshot(path=SCREENSHOTS / "studio-result.png")
+
+    page.locator(".mainnav a").nth(1).click()
+    tile = page.locator(".gallery-grid .tile").first
+    expect(tile).to_contain_text("把这张照片变成黑白")
+    expect(tile.locator("img")).to_have_count(2)
+    page.screenshot(path=SCREENSHOTS / "gallery.png")
+
+    tile.locator("a").click()
+    expect(page.locator(".full-pair img")).to_have_count(2)
+
+
+@pytest.mark.browser
+def test_a_bad_upload_is_explained_in_the_page(live, browser, tmp_path):
+    live_url, env = live
+    env = {**env, "DJANGO_SUPERUSER_PASSWORD": "a long pass phrase"}
+    manage(
+        "createsuperuser", "--noinput", "--username", "lin", "--email", "lin@example.com", env=env
+    )
+    page = browser.new_page(locale="en-US")
+    page.goto(f"{live_url}/login/")
+    page.fill("#id_username", "lin")
+    page.fill("#id_password", "a long pass phrase")
+    page.locator("button[type=submit]").click()
+    fake = tmp_path / "notes.png"
+    fake.write_text("this is not a picture")
+    page.set_input_files("#id_images", str(fake))
+    page.fill("#id_instruction", "blur")
+    page.locator("#upload-form button[type=submit]").click()
+    expect(page.locator("#upload-form .errors")).to_contain_text("not a picture")

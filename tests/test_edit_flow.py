@@ -1,0 +1,194 @@
+"""Whole edits through the studio, the job and the demo gateway, over real local sockets."""
+
+import io
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from PIL import Image
+
+from editor.models import Edit
+
+from .factories import image_bytes, upload
+
+
+def submit(client, run_jobs, instruction="make it black and white", files=None, htmx=True):
+    data = {"instruction": instruction, "model": "gpt-4o-image"}
+    data["images"] = files if files is not None else [upload()]
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    with run_jobs():
+        response = client.post(reverse("studio"), data, **headers)
+    return response
+
+
+def stored_files():
+    return (
+        sorted(p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file())
+        if settings.MEDIA_ROOT.exists()
+        else []
+    )
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "non-stream"])
+def test_edit_runs_to_a_before_after_pair(owner_client, run_jobs, stream, settings):
+    settings.GAITU_STREAM = stream
+    response = submit(owner_client, run_jobs)
+    assert response.status_code == 200
+    edit = Edit.objects.get()
+    assert f'id="edit-{edit.pk}"' in response.text
+
+    edit.refresh_from_db()
+    assert edit.status == Edit.Status.SUCCEEDED, edit.error_detail
+    assert (edit.stage, edit.progress, edit.attempts) == ("done", 100, 1)
+    assert edit.finished_at and edit.started_at
+    source, result = edit.sources.get(), edit.results.get()
+    assert source.thumbnail and result.thumbnail
+    assert result.source_url.startswith("http://127.0.0.1:")  # provenance only
+    assert "/cdn/download/" not in result.source_url  # the download twin is not a second result
+
+    # The demo really edited the picture: black and white, same size.
+    edited = Image.open(result.file.open("rb")).convert("RGB")
+    assert edited.size == (64, 48)
+    r, g, b = edited.getpixel((5, 5))
+    assert abs(r - g) < 8 and abs(g - b) < 8
+
+    page = owner_client.get(reverse("edit_detail", args=[edit.pk]))
+    assert reverse("media", args=[edit.pk, "result", 0, "full"]) in page.text
+    assert reverse("media", args=[edit.pk, "source", 0, "full"]) in page.text
+    gallery = owner_client.get(reverse("gallery"))
+    assert reverse("media", args=[edit.pk, "result", 0, "thumb"]) in gallery.text
+    assert reverse("media", args=[edit.pk, "result", 0, "full"]) not in gallery.text
+
+
+@pytest.mark.parametrize("family", ["f1", "f2", "f3", "f4", "f5"])
+def test_every_reply_family_gives_one_result(owner_client, run_jobs, family):
+    submit(owner_client, run_jobs, f"mirror [demo:family={family}]")
+    edit = Edit.objects.get()
+    assert edit.status == Edit.Status.SUCCEEDED, (edit.error_code, edit.error_detail)
+    assert edit.results.count() == 1
+
+
+def test_several_pictures_go_in_order(owner_client, run_jobs):
+    files = [upload("a.png", image_bytes(fmt="PNG"), "image/png"), upload("b.jpg")]
+    submit(owner_client, run_jobs, files=files)
+    edit = Edit.objects.get()
+    assert [s.filename for s in edit.sources.all()] == ["a.png", "b.jpg"]
+    assert edit.status == Edit.Status.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    ("directive", "code", "words"),
+    [
+        ("[demo:fail=401]", "key_rejected", "无效的令牌"),
+        ("[demo:fail=402]", "quota_exhausted", "额度不足"),
+        ("[demo:fail=429]", "rate_limited", "饱和"),
+        ("[demo:fail=503]", "model_unavailable", "无可用渠道"),
+        ("[demo:fail=502]", "gateway_error", "502"),
+        ("[demo:refuse]", "refused", "I'm sorry"),
+        ("[demo:moderation]", "content_filtered", "input_moderation"),
+        ("[demo:error]", "upstream_error", "crashed"),
+        ("[demo:drop]", "connection_failed", ""),
+    ],
+)
+def test_a_failed_edit_says_why_and_keeps_the_original(
+    owner_client, run_jobs, directive, code, words
+):
+    submit(owner_client, run_jobs, f"sepia {directive}")
+    edit = Edit.objects.get()
+    assert edit.status == Edit.Status.FAILED
+    assert edit.error_code == code
+    assert words in edit.error_detail
+    assert edit.sources.get().file.storage.exists(edit.sources.get().file.name)
+    card = owner_client.get(reverse("edit_detail", args=[edit.pk]), HTTP_HX_REQUEST="true")
+    assert edit.error_message in card.text
+    assert reverse("edit_retry", args=[edit.pk]) in card.text
+    assert "hx-trigger" not in card.text  # a finished card stops polling
+
+
+def test_retry_runs_a_failed_edit_again_with_the_same_original(owner_client, run_jobs, settings):
+    settings.GAITU_DEMO = False
+    settings.GAITU_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    settings.GAITU_API_KEY = "sk-test-not-real"
+    submit(owner_client, run_jobs)
+    edit = Edit.objects.get()
+    assert (edit.status, edit.error_code) == ("failed", "connection_failed")
+    assert "sk-test-not-real" not in edit.error_detail + edit.error_message
+
+    settings.GAITU_DEMO = True
+    with run_jobs():
+        response = owner_client.post(reverse("edit_retry", args=[edit.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    edit.refresh_from_db()
+    assert (edit.status, edit.attempts, edit.error_code) == ("succeeded", 2, "")
+
+
+def test_an_active_card_polls(owner_client, owner):
+    edit = Edit.objects.create(owner=owner, instruction="blur", model="gpt-4o-image")
+    card = owner_client.get(reverse("edit_detail", args=[edit.pk]), HTTP_HX_REQUEST="true")
+    assert 'hx-trigger="every 1s"' in card.text
+    assert "<html" not in card.text
+    assert card["Vary"].count("HX-Request") == 1
+
+
+@pytest.mark.parametrize(
+    ("files", "instruction", "message"),
+    [
+        ([], "blur", "Choose at least one picture"),
+        ([upload("x.png", b"<html>not really</html>", "image/png")], "blur", "not a picture"),
+        ([upload("x.jpg", image_bytes((300, 300))[:400])], "blur", "damaged or incomplete"),
+        ([upload()], "", "Write what should change"),
+        ([upload()], "x" * 4001, "at most 4000 characters"),
+        ([upload() for _ in range(5)], "blur", "At most 4 pictures"),
+    ],
+    ids=["no-file", "not-image", "truncated", "no-instruction", "long-instruction", "too-many"],
+)
+def test_bad_input_is_explained_and_nothing_is_stored(
+    owner_client, run_jobs, files, instruction, message
+):
+    copies = [upload(f.name, f.read(), f.content_type) for f in files]
+    for f in files:
+        f.seek(0)
+    response = submit(owner_client, run_jobs, instruction, files=files)
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#upload-form"
+    assert message in response.text
+    assert not Edit.objects.exists()
+    assert not [p for p in stored_files() if "originals" in p.parts]
+
+    page = submit(owner_client, run_jobs, instruction, files=copies, htmx=False)
+    assert page.status_code == 400
+    assert message in page.text
+
+
+def test_without_htmx_submit_redirects_to_the_edit(owner_client, run_jobs):
+    response = submit(owner_client, run_jobs, htmx=False)
+    edit = Edit.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("edit_detail", args=[edit.pk])
+
+
+def test_media_is_served_to_its_owner_only(owner_client, run_jobs, client, stranger):
+    submit(owner_client, run_jobs)
+    edit = Edit.objects.get()
+    urls = [
+        reverse("media", args=[edit.pk, kind, 0, variant])
+        for kind in ("source", "result")
+        for variant in ("full", "thumb", "download")
+    ]
+    for url in urls:
+        response = owner_client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("image/")
+        assert "sandbox" in response["Content-Security-Policy"]
+        assert response["X-Content-Type-Options"] == "nosniff"
+    download = owner_client.get(urls[2])
+    assert 'attachment; filename="gaitu-' in download["Content-Disposition"]
+    assert Image.open(io.BytesIO(b"".join(owner_client.get(urls[0]).streaming_content)))
+
+    client.force_login(stranger)
+    for url in [*urls, reverse("edit_detail", args=[edit.pk])]:
+        assert client.get(url).status_code == 404, url
+    assert client.post(reverse("edit_retry", args=[edit.pk])).status_code == 404
+    client.logout()
+    for url in urls:
+        assert client.get(url).status_code == 404, url

@@ -1,0 +1,217 @@
+"""Gaitu settings, read from the environment (see the README's configuration table).
+
+All state lives under GAITU_DATA_DIR: the database, media, the task queue and the secret key.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+DATA_DIR = Path(env_str("GAITU_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _persistent_secret_key() -> str:
+    """A key generated once per installation, so sessions survive restarts."""
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = env_str("SECRET_KEY") or _persistent_secret_key()
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "huey.contrib.djhuey",
+    "editor",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "webapp.urls"
+WSGI_APPLICATION = "webapp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "editor.context_processors.gaitu",
+            ],
+        },
+    },
+]
+
+# SQLite in WAL mode with a busy timeout and IMMEDIATE transactions: the web server and the
+# worker's threads write concurrently, and this is what keeps "database is locked" away.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "gaitu.sqlite3",
+        "OPTIONS": {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
+            ),
+        },
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "studio"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+MEDIA_ROOT = DATA_DIR / "media"
+# No MEDIA_URL is routed: every picture goes through a view that checks who may see it.
+MEDIA_URL = "/media-not-served/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Uploads above this many bytes go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 2**20
+FILE_UPLOAD_TEMP_DIR = None
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Gaitu -----------------------------------------------------------------------------------
+
+GAITU_API_BASE = env_str("GAITU_API_BASE")
+GAITU_API_KEY = env_str("GAITU_API_KEY")
+GAITU_DEMO = not GAITU_API_KEY
+GAITU_MODELS = env_list("GAITU_MODELS", "gpt-4o-image")
+GAITU_STREAM = env_bool("GAITU_STREAM", True)
+GAITU_MAX_TOKENS = env_int("GAITU_MAX_TOKENS", 0) or None
+GAITU_IMAGE_DETAIL = env_str("GAITU_IMAGE_DETAIL", "high")
+GAITU_SEND_MAX_SIDE = env_int("GAITU_SEND_MAX_SIDE", 2048)
+GAITU_UPLOAD_MAX_MB = env_int("GAITU_UPLOAD_MAX_MB", 20)
+GAITU_MAX_INPUTS = env_int("GAITU_MAX_INPUTS", 4)
+GAITU_MAX_PIXELS = 50_000_000
+GAITU_RESULT_MAX_MB = env_int("GAITU_RESULT_MAX_MB", 40)
+GAITU_FETCH_ALLOW_HOSTS = env_list("GAITU_FETCH_ALLOW_HOSTS")
+GAITU_CONNECT_TIMEOUT = env_float("GAITU_CONNECT_TIMEOUT", 15.0)
+GAITU_READ_TIMEOUT = env_float("GAITU_READ_TIMEOUT", 120.0)
+GAITU_TOTAL_TIMEOUT = env_float("GAITU_TOTAL_TIMEOUT", 600.0)
+GAITU_WORKER_THREADS = env_int("GAITU_WORKER_THREADS", 16)
+GAITU_DEMO_LATENCY = env_float("GAITU_DEMO_LATENCY", 3.0)
+
+# Whole request bodies: every allowed picture at the per-file limit, plus the form fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
+DATA_UPLOAD_MAX_NUMBER_FILES = GAITU_MAX_INPUTS + 1
+
+# --- Background jobs -------------------------------------------------------------------------
+
+TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
+HUEY = {
+    "huey_class": "huey.SqliteHuey",
+    "name": "gaitu",
+    "filename": str(DATA_DIR / "queue.sqlite3"),
+    "immediate": False,
+    "results": True,
+    "consumer": {
+        "workers": GAITU_WORKER_THREADS,
+        "worker_type": "thread",
+        # An idle consumer polls at most every 0.25 s, so a new edit starts almost at once.
+        "initial_delay": 0.05,
+        "backoff": 1.25,
+        "max_delay": 0.25,
+        "periodic": True,
+        "check_worker_health": True,
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        # httpx logs every request line at INFO; the worker's own lines say what matters.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}
