@@ -5,6 +5,7 @@ socket to a non-loopback address or make a real DNS lookup.
 """
 
 import base64
+import contextlib
 import io
 import ipaddress
 import random
@@ -116,18 +117,21 @@ class Server(ThreadingHTTPServer):
         return f"http://{host}:{self.port}{path}"
 
 
+@contextlib.contextmanager
 def serve(server: Server) -> Iterator[Server]:
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.stopping.set()
-    server.shutdown()
-    server.server_close()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture
 def server() -> Iterator[Server]:
-    yield from serve(Server(("127.0.0.1", 0)))
+    with serve(Server(("127.0.0.1", 0))) as running:
+        yield running
 
 
 def ok(body: bytes = PNG, ctype: str = "image/png") -> Route:
@@ -407,7 +411,7 @@ def test_pins_ipv6_address(monkeypatch) -> None:
         pytest.skip("no IPv6 loopback")
     monkeypatch.setattr(fetch, "address_problem", lambda address: None)
     fake_dns(monkeypatch, {"v6.test": ["::1"]})
-    for srv in serve(v6):
+    with serve(v6) as srv:
         srv.routes["/a.png"] = ok()
         assert fetch_image(f"http://v6.test:{srv.port}/a.png").data == PNG
         assert srv.seen[0][1]["Host"] == f"v6.test:{srv.port}"
@@ -468,7 +472,7 @@ def test_https_pinned_ip_uses_hostname_for_sni_and_certificate(
     monkeypatch.setattr(fetch, "TLS_VERIFY", ssl.create_default_context(cafile=tls / "ca.pem"))
     monkeypatch.setattr(fetch, "address_problem", lambda address: None)
     fake_dns(monkeypatch, {"img.test": ["127.0.0.1"]})
-    for srv in serve(httpsd):
+    with serve(httpsd) as srv:
         srv.routes["/a.png"] = ok()
         url = f"https://img.test:{srv.port}/a.png"
         if succeeds:
