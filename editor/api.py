@@ -10,6 +10,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,6 +18,7 @@ from .access import bearer_token
 from .forms import EditForm
 from .models import ApiToken, Edit
 from .pipeline import submit_edit
+from .tasks import enqueue_on_commit
 
 
 def error(status: int, code: str, message: str, **extra) -> JsonResponse:
@@ -71,17 +73,47 @@ def _form_error(form: EditForm) -> JsonResponse:
     return error(400, problem.code or "invalid", message, field=api_field)
 
 
-@token_required
-@require_GET
-def edit_detail(request: HttpRequest, edit_id: UUID) -> JsonResponse:
-    edit = (
+def _own_edit(request: HttpRequest, edit_id: UUID) -> Edit | None:
+    return (
         Edit.objects.prefetch_related("sources", "results")
         .filter(pk=edit_id, owner=request.user)
         .first()
     )
+
+
+NOT_FOUND = {"status": 404, "code": "not_found", "message": _lazy("There is no such edit.")}
+
+
+@token_required
+@require_GET
+def edit_detail(request: HttpRequest, edit_id: UUID) -> JsonResponse:
+    edit = _own_edit(request, edit_id)
     if edit is None:
-        return error(404, "not_found", _("There is no such edit."))
+        return error(**NOT_FOUND)
     return JsonResponse(edit_json(edit, request))
+
+
+@token_required
+@require_POST
+def cancel_edit(request: HttpRequest, edit_id: UUID) -> JsonResponse:
+    edit = _own_edit(request, edit_id)
+    if edit is None:
+        return error(**NOT_FOUND)
+    if not edit.cancel():
+        return error(409, "not_active", _("Only a queued or running edit can be canceled."))
+    return JsonResponse(edit_json(edit, request))
+
+
+@token_required
+@require_POST
+def retry_edit(request: HttpRequest, edit_id: UUID) -> JsonResponse:
+    edit = _own_edit(request, edit_id)
+    if edit is None:
+        return error(**NOT_FOUND)
+    if not edit.requeue():
+        return error(409, "not_retryable", _("Only a failed or canceled edit can be retried."))
+    enqueue_on_commit(edit)
+    return JsonResponse(edit_json(edit, request), status=202)
 
 
 def edit_json(edit: Edit, request: HttpRequest) -> dict:

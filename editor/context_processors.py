@@ -6,4 +6,5 @@ def gaitu(request: HttpRequest) -> dict:
     return {
         "demo_mode": settings.GAITU_DEMO,
         "upload_max_mb": settings.GAITU_UPLOAD_MAX_MB,
+        "max_attempts": settings.GAITU_MAX_ATTEMPTS,
     }

@@ -36,10 +36,13 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class FetchError(Exception):
+    code: str  # "link_blocked" | "download_failed"
+    reason: str  # short English technical reason, for logs
+
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(f"{code}: {reason}")
-        self.code = code  # "link_blocked" | "download_failed"
-        self.reason = reason  # short English reason, for logs
+        self.code = code
+        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class Edit(models.Model):
     class Stage(models.TextChoices):
         QUEUED = "queued", _("Waiting in line")
         GENERATING = "generating", _("Generating")
+        RETRYING = "retrying", _("Retrying")
         DOWNLOADING = "downloading", _("Saving the result")
         DONE = "done", _("Done")
 
@@ -64,21 +65,42 @@ class Edit(models.Model):
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
     error_detail = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text=_("Times a worker ran it."))
+    gateway_attempt = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Requests to the gateway in the current run.")
+    )
+    recoveries = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Times it was queued again after its worker stopped.")
+    )
+    result_links = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Result links of a finished generation whose download is still to do."),
+    )
     raw_reply = models.TextField(blank=True, help_text=_("The gateway's reply, data URIs elided."))
     usage = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     first_progress_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=100, blank=True, help_text=_("host:pid running it"))
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner", "-created_at"], name="edit_owner_recent")]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="edit_owner_recent"),
+            models.Index(fields=["status", "queued_at"], name="edit_status_queued"),
+        ]
 
     def __str__(self) -> str:
         return self.instruction[:60]
+
+    @property
+    def elapsed_seconds(self) -> int:
+        end = self.finished_at or timezone.now()
+        return max(0, int((end - (self.started_at or self.queued_at)).total_seconds()))
 
     @property
     def is_active(self) -> bool:
@@ -100,15 +122,20 @@ class Edit(models.Model):
                 setattr(self, name, value)
         return bool(changed)
 
-    def start(self) -> bool:
+    def start(self, worker: str = "") -> bool:
         now = timezone.now()
-        return self.transition(
+        changed = self.transition(
             self.Status.RUNNING,
+            worker=worker,
             stage=self.Stage.QUEUED,
             attempts=models.F("attempts") + 1,
+            gateway_attempt=0,
             started_at=now,
             heartbeat_at=now,
         )
+        if changed:
+            self.refresh_from_db(fields=["attempts"])
+        return changed
 
     def fail(self, code: str, message: str, detail: str = "") -> bool:
         return self.transition(
@@ -119,12 +146,17 @@ class Edit(models.Model):
             finished_at=timezone.now(),
         )
 
+    def cancel(self) -> bool:
+        """Stop a queued or running edit; a running one is stopped by its worker's watch."""
+        return self.transition(self.Status.CANCELED, finished_at=timezone.now())
+
     def succeed(self) -> bool:
         return self.transition(
             self.Status.SUCCEEDED,
             stage=self.Stage.DONE,
             progress=100,
             finished_at=timezone.now(),
+            result_links=[],
         )
 
     def requeue(self) -> bool:
@@ -132,6 +164,7 @@ class Edit(models.Model):
         return self.transition(
             self.Status.QUEUED,
             stage=self.Stage.QUEUED,
+            queued_at=timezone.now(),
             progress=None,
             error_code="",
             error_message="",
@@ -141,17 +174,27 @@ class Edit(models.Model):
             finished_at=None,
         )
 
-    def report_progress(self, stage: str, progress: int | None) -> None:
-        """Record what the gateway says while running; the percent never goes backwards."""
-        now = timezone.now()
-        fields: dict = {"stage": stage, "heartbeat_at": now}
-        if progress is not None and (self.progress is None or progress > self.progress):
-            fields["progress"] = progress
-        if self.first_progress_at is None and (progress or stage != self.Stage.QUEUED):
-            fields["first_progress_at"] = now
+    def report_retry(self, attempt: int) -> None:
+        self._update_running(stage=self.Stage.RETRYING, gateway_attempt=attempt)
+
+    def keep_result_links(self, links: list[str]) -> None:
+        """Remember what a paid generation made, so a failed download never repeats it."""
+        self._update_running(result_links=links)
+
+    def _update_running(self, **fields) -> None:
+        fields["heartbeat_at"] = timezone.now()
         Edit.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(**fields)
         for name, value in fields.items():
             setattr(self, name, value)
+
+    def report_progress(self, stage: str, progress: int | None) -> None:
+        """Record what the gateway says while running; the percent never goes backwards."""
+        fields: dict = {"stage": stage}
+        if progress is not None and (self.progress is None or progress > self.progress):
+            fields["progress"] = progress
+        if self.first_progress_at is None and (progress or stage != self.Stage.QUEUED):
+            fields["first_progress_at"] = timezone.now()
+        self._update_running(**fields)
 
 
 class StoredImage(models.Model):
@@ -208,6 +251,7 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -1,21 +1,30 @@
 """The path of one edit: store the originals, ask the gateway, keep what it made."""
 
 import logging
+import threading
 from collections.abc import Sequence
-from functools import partial
 from urllib.parse import urlsplit
 
+import httpx
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from . import demo
 from .fetch import FetchedImage, FetchError, fetch_image
 from .imaging import ImageInfo, make_thumbnail, shape_for_upstream
 from .models import Edit, ResultImage, SourceImage
-from .reply import FAILURE_CODES, ParsedReply, describe_image_ref
-from .upstream import Gateway, UpstreamFailure, build_payload, data_url, request_edit
+from .reply import FAILURE_CODES, Failure, ParsedReply, describe_image_ref
+from .upstream import (
+    Gateway,
+    UpstreamFailure,
+    build_payload,
+    data_url,
+    request_edit_with_retries,
+)
+from .upstream import failure as upstream_failure
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +59,7 @@ def configured_gateway() -> Gateway:
         connect_timeout=settings.GAITU_CONNECT_TIMEOUT,
         read_timeout=settings.GAITU_READ_TIMEOUT,
         total_timeout=settings.GAITU_TOTAL_TIMEOUT,
+        extra_body=settings.GAITU_EXTRA_BODY,
     )
 
 
@@ -57,7 +67,7 @@ def submit_edit(
     owner, *, instruction: str, model: str, uploads: Sequence[tuple[UploadedFile, ImageInfo]]
 ) -> Edit:
     """Store the edit and its originals, and queue the job once they are committed."""
-    from .tasks import run_edit
+    from .tasks import enqueue_on_commit
 
     saved: list[SourceImage] = []
     try:
@@ -75,7 +85,7 @@ def submit_edit(
                 source.file.save(f"original{info.extension}", upload, save=False)
                 saved.append(source)
                 source.save()
-            transaction.on_commit(partial(run_edit.enqueue, str(edit.pk)))
+            enqueue_on_commit(edit)
     except Exception:
         for source in saved:  # nothing half-stored: no files without their rows
             source.file.delete(save=False)
@@ -84,7 +94,28 @@ def submit_edit(
 
 
 def perform_edit(edit: Edit) -> None:
-    """Run a started edit to its end: succeeded, or failed with a reason a person understands."""
+    """Run a started edit to its end: succeeded, or failed with a reason a person understands.
+
+    A generation the gateway finished is paid for: its links are kept on the edit before any
+    download, so a failed download is retried without asking the gateway again.
+    """
+    with httpx.Client(trust_env=False) as client, EditWatch(edit, client) as watch:
+        links = edit.result_links
+        kept_links = bool(links)
+        if not kept_links:
+            reply = _generate(edit, client, watch)
+            if reply is None:
+                return
+            links = reply.images
+            edit.keep_result_links(links)
+        edit.report_progress(Edit.Stage.DOWNLOADING, edit.progress)
+        fetched = _download(edit, links, drop_links_on_failure=kept_links)
+        if fetched is not None and not watch.canceled:
+            _store_results(edit, fetched)
+
+
+def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedReply | None:
+    """Ask the gateway; the reply with its images, or None when the edit ended otherwise."""
     gateway = configured_gateway()
     image_urls = []
     for source in edit.sources.all():
@@ -100,31 +131,104 @@ def perform_edit(edit: Edit) -> None:
     def on_progress(reply: ParsedReply) -> None:
         edit.report_progress(STAGE_OF_REPLY.get(reply.stage or "", edit.stage), reply.progress)
 
+    def on_retry(attempt: int, max_attempts: int, problem: Failure, delay: float) -> None:
+        edit.report_retry(attempt)
+
     try:
-        outcome = request_edit(gateway, payload, on_progress)
-    except UpstreamFailure as exc:
+        outcome = request_edit_with_retries(
+            gateway,
+            payload,
+            max_attempts=settings.GAITU_MAX_ATTEMPTS,
+            on_progress=on_progress,
+            on_retry=on_retry,
+            client=client,
+            sleep=watch.sleep,
+        )
+    except (UpstreamFailure, httpx.HTTPError, RuntimeError) as exc:
+        if watch.canceled:
+            return None  # the user canceled: closing the connection is what ended the request
+        if not isinstance(exc, UpstreamFailure):
+            raise
         Edit.objects.filter(pk=edit.pk).update(raw_reply=exc.raw_text)
         edit.fail(exc.failure.code, exc.failure.message, exc.failure.detail)
-        return
+        return None
     Edit.objects.filter(pk=edit.pk).update(raw_reply=outcome.raw_text, usage=outcome.usage)
     reply = outcome.reply
+    if watch.canceled:
+        return None
     if reply.failure:
         edit.fail(reply.failure.code, reply.failure.message, reply.failure.detail)
-        return
-    edit.report_progress(Edit.Stage.DOWNLOADING, reply.progress)
-    allow_hosts = {*settings.GAITU_FETCH_ALLOW_HOSTS, urlsplit(gateway.base_url).hostname or ""}
-    fetched: list[tuple[str, FetchedImage]] = []
-    for ref in reply.images:
+        return None
+    return reply
+
+
+def _download(
+    edit: Edit, links: list[str], *, drop_links_on_failure: bool
+) -> list[tuple[str, FetchedImage]] | None:
+    gateway_host = urlsplit(configured_gateway().base_url).hostname or ""
+    allow_hosts = {*settings.GAITU_FETCH_ALLOW_HOSTS, gateway_host}
+    fetched = []
+    for ref in links:
         try:
             image = fetch_image(
                 ref, allow_hosts=allow_hosts, max_bytes=settings.GAITU_RESULT_MAX_MB * 2**20
             )
         except FetchError as exc:
             logger.warning("edit %s: result %s: %s", edit.pk, describe_image_ref(ref), exc.reason)
+            if drop_links_on_failure:
+                # These links failed twice now; the next Retry asks the gateway afresh.
+                edit.keep_result_links([])
             edit.fail(exc.code, FAILURE_CODES[exc.code], exc.reason)
-            return
+            return None
         fetched.append((ref, image))
-    _store_results(edit, fetched)
+    return fetched
+
+
+class EditWatch:
+    """While an edit runs: refresh its heartbeat, and notice at once when it is canceled.
+
+    A canceled edit's connection to the gateway is closed from this thread, which ends a
+    blocked read in the worker thread right away, even if the gateway is silent.
+    """
+
+    INTERVAL = 1.0
+
+    def __init__(self, edit: Edit, client: httpx.Client):
+        self.edit = edit
+        self.client = client
+        self.canceled = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name=f"watch-{edit.pk}", daemon=True)
+
+    def __enter__(self) -> "EditWatch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait between gateway attempts, but not past a cancel."""
+        self._stop.wait(seconds)
+        if self.canceled:
+            raise UpstreamFailure(upstream_failure("interrupted"))
+
+    def _watch(self) -> None:
+        try:
+            while not self._stop.wait(self.INTERVAL):
+                try:
+                    status = Edit.objects.filter(pk=self.edit.pk).values_list("status", flat=True)
+                    if status.first() != Edit.Status.RUNNING:
+                        self.canceled = True
+                        self.client.close()
+                        self._stop.set()
+                        return
+                    Edit.objects.filter(pk=self.edit.pk).update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    logger.warning("edit %s: heartbeat skipped", self.edit.pk, exc_info=True)
+        finally:
+            connection.close()
 
 
 def _store_results(edit: Edit, fetched: list[tuple[str, FetchedImage]]) -> None:

@@ -7,9 +7,12 @@ ReplyAccumulator, reports progress as it comes, and turns every way of failing i
 import base64
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -80,10 +83,21 @@ def build_payload(
 
 
 class UpstreamFailure(Exception):
-    def __init__(self, failure: Failure, raw_text: str = ""):
+    """The gateway could not give a reply. `retryable` failures may go better a moment later."""
+
+    def __init__(
+        self,
+        failure: Failure,
+        raw_text: str = "",
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ):
         super().__init__(failure.code)
         self.failure = failure
         self.raw_text = raw_text
+        self.retryable = retryable
+        self.retry_after = retry_after
 
 
 def failure(code: str, detail: str = "") -> Failure:
@@ -101,6 +115,60 @@ class _DeadlinePassed(Exception):
     pass
 
 
+TRANSIENT_STATUSES = {429, 502, 503, 504}
+
+
+def request_edit_with_retries(
+    gateway: Gateway,
+    payload: dict,
+    *,
+    max_attempts: int = 3,
+    on_progress: Callable[[ParsedReply], None] | None = None,
+    on_retry: Callable[[int, int, Failure, float], None] | None = None,
+    client: httpx.Client | None = None,
+    sleep: Callable[[float], object] = time.sleep,
+) -> Outcome:
+    """request_edit, repeated on transient failures with exponential backoff and jitter.
+
+    on_retry(next_attempt, max_attempts, failure, delay) is told before each wait; `sleep`
+    does the waiting, so a caller can make the wait end early (cancel) by raising from it.
+    """
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return request_edit(gateway, payload, on_progress, client)
+        except UpstreamFailure as exc:
+            if not exc.retryable or attempt == max_attempts:
+                raise
+            delay = backoff_delay(attempt, exc.retry_after)
+            logger.info("gateway: %s, retrying in %.1f s", exc.failure.code, delay)
+            if on_retry:
+                on_retry(attempt + 1, max_attempts, exc.failure, delay)
+            sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def backoff_delay(attempt: int, retry_after: float | None = None, base: float = 1.0) -> float:
+    """Full jitter: a random wait up to base * 2^attempt, or what the gateway asked for."""
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), 60.0)
+    return random.uniform(base / 2, min(30.0, base * 2**attempt))  # noqa: S311
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header, given as seconds or as an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 def request_edit(
     gateway: Gateway,
     payload: dict,
@@ -114,8 +182,7 @@ def request_edit(
     """
     own_client = client is None
     client = client or httpx.Client(trust_env=False)
-    accumulator = ReplyAccumulator()
-    deadline = time.monotonic() + gateway.total_timeout
+    reading = _Reading(ReplyAccumulator(), time.monotonic() + gateway.total_timeout, on_progress)
     timeout = httpx.Timeout(
         connect=gateway.connect_timeout,
         read=gateway.read_timeout,
@@ -131,101 +198,123 @@ def request_edit(
         with client.stream(
             "POST", gateway.completions_url, json=payload, headers=headers, timeout=timeout
         ) as response:
-            _read_response(response, accumulator, deadline, on_progress)
+            reading.read(response)
     except httpx.ConnectTimeout:
-        raise UpstreamFailure(failure("timeout", "could not connect in time")) from None
+        raise UpstreamFailure(
+            failure("timeout", f"could not connect within {gateway.connect_timeout:g} s"),
+            retryable=True,
+        ) from None
     except httpx.ConnectError as exc:
-        raise UpstreamFailure(failure("connection_failed", _describe(exc))) from None
+        raise UpstreamFailure(
+            failure("connection_failed", _describe(exc)), retryable=True
+        ) from None
     except (httpx.TimeoutException, _DeadlinePassed) as exc:
-        kept = _partial_outcome(accumulator)
-        if kept:
+        if kept := reading.partial_outcome():
             return kept
-        reason = f"no data for {gateway.read_timeout:g} s"
         if isinstance(exc, _DeadlinePassed):
-            reason = f"no complete reply within {gateway.total_timeout:g} s"
-        raise UpstreamFailure(failure("timeout", reason), _raw(accumulator)) from None
-    except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            reason, retryable = f"no complete reply within {gateway.total_timeout:g} s", False
+        else:
+            reason = f"the gateway sent nothing for {gateway.read_timeout:g} s"
+            retryable = not reading.received  # silent from the start: nothing was generated
+        raise UpstreamFailure(
+            failure("timeout", reason), reading.raw(), retryable=retryable
+        ) from None
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.StreamClosed) as exc:
         # The connection dropped mid-reply: images already received are still good.
-        kept = _partial_outcome(accumulator)
-        if kept:
+        if kept := reading.partial_outcome():
             return kept
         raise UpstreamFailure(
             failure("connection_failed", f"connection closed mid-reply ({_describe(exc)})"),
-            _raw(accumulator),
+            reading.raw(),
         ) from None
     finally:
         if own_client:
             client.close()
-    return Outcome(accumulator.result(complete=True), _raw(accumulator), accumulator.usage)
+    return reading.outcome()
 
 
-def _read_response(
-    response: httpx.Response,
-    accumulator: ReplyAccumulator,
-    deadline: float,
-    on_progress: Callable[[ParsedReply], None] | None,
-) -> None:
-    content_type = response.headers.get("content-type", "")
-    if response.status_code >= 400:
-        body = _read_capped(response, ERROR_BODY_LIMIT, deadline)
-        raise UpstreamFailure(classify_http_error(response.status_code, body, content_type))
-    if "text/event-stream" in content_type:
+class _Reading:
+    """One reply being read: the accumulator, the deadline, how much has arrived."""
+
+    def __init__(
+        self,
+        accumulator: ReplyAccumulator,
+        deadline: float,
+        on_progress: Callable[[ParsedReply], None] | None,
+    ):
+        self.accumulator = accumulator
+        self.deadline = deadline
+        self.on_progress = on_progress
+        self.received = 0
+
+    def read(self, response: httpx.Response) -> None:
+        content_type = response.headers.get("content-type", "")
+        if response.status_code >= 400:
+            body = self._read_capped(response, ERROR_BODY_LIMIT)
+            raise UpstreamFailure(
+                classify_http_error(response.status_code, body, content_type),
+                retryable=response.status_code in TRANSIENT_STATUSES,
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+            )
+        if "text/event-stream" in content_type:
+            self._read_stream(response)
+            return
+        body = self._read_capped(response, REPLY_BODY_LIMIT)
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            raise UpstreamFailure(
+                classify_http_error(response.status_code, body, content_type)
+            ) from None
+        if not isinstance(parsed, dict):
+            raise UpstreamFailure(failure("gateway_error", "the reply is not a JSON object"))
+        if "choices" not in parsed and "error" in parsed:
+            raise UpstreamFailure(classify_http_error(response.status_code, body, content_type))
+        self.accumulator.feed_completion(parsed)
+
+    def _read_stream(self, response: httpx.Response) -> None:
         last_report = 0.0
-        for data in iter_sse_data(_lines(response, deadline)):
+        for data in iter_sse_data(self._lines(response)):
             try:
                 chunk = json.loads(data)
             except ValueError:
                 continue  # a stray non-JSON event says nothing about the result
             if isinstance(chunk, dict):
-                accumulator.feed_chunk(chunk)
+                self.accumulator.feed_chunk(chunk)
             # Parsing the accumulated text costs more as it grows (data: URIs run to MBs),
             # so progress is looked at a few times a second, not on every dot.
             now = time.monotonic()
-            if on_progress and now - last_report >= PROGRESS_INTERVAL:
+            if self.on_progress and now - last_report >= PROGRESS_INTERVAL:
                 last_report = now
-                on_progress(accumulator.result(complete=False))
-        return
-    body = _read_capped(response, REPLY_BODY_LIMIT, deadline)
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        raise UpstreamFailure(
-            classify_http_error(response.status_code, body, content_type)
-        ) from None
-    if not isinstance(parsed, dict):
-        raise UpstreamFailure(failure("gateway_error", "the reply is not a JSON object"))
-    if "choices" not in parsed and "error" in parsed:
-        raise UpstreamFailure(classify_http_error(response.status_code, body, content_type))
-    accumulator.feed_completion(parsed)
+                self.on_progress(self.accumulator.result(complete=False))
 
+    def _lines(self, response: httpx.Response) -> Iterator[str]:
+        for line in response.iter_lines():
+            self.received += len(line) + 1
+            if time.monotonic() > self.deadline:
+                raise _DeadlinePassed
+            yield line
 
-def _lines(response: httpx.Response, deadline: float) -> Iterator[str]:
-    for line in response.iter_lines():
-        if time.monotonic() > deadline:
-            raise _DeadlinePassed
-        yield line
+    def _read_capped(self, response: httpx.Response, limit: int) -> str:
+        received = bytearray()
+        for chunk in response.iter_bytes():
+            self.received += len(chunk)
+            if time.monotonic() > self.deadline:
+                raise _DeadlinePassed
+            received += chunk
+            if len(received) > limit:
+                break
+        return received[:limit].decode(response.encoding or "utf-8", errors="replace")
 
+    def partial_outcome(self) -> Outcome | None:
+        outcome = self.outcome()
+        return outcome if outcome.reply.images else None
 
-def _read_capped(response: httpx.Response, limit: int, deadline: float) -> str:
-    received = bytearray()
-    for chunk in response.iter_bytes():
-        if time.monotonic() > deadline:
-            raise _DeadlinePassed
-        received += chunk
-        if len(received) > limit:
-            break
-    return received[:limit].decode(response.encoding or "utf-8", errors="replace")
+    def outcome(self) -> Outcome:
+        return Outcome(self.accumulator.result(complete=True), self.raw(), self.accumulator.usage)
 
-
-def _partial_outcome(accumulator: ReplyAccumulator) -> Outcome | None:
-    reply = accumulator.result(complete=True)
-    if reply.images:
-        return Outcome(reply, _raw(accumulator), accumulator.usage)
-    return None
-
-
-def _raw(accumulator: ReplyAccumulator) -> str:
-    return elide_data_uris(accumulator.text)[:RAW_REPLY_LIMIT]
+    def raw(self) -> str:
+        return elide_data_uris(self.accumulator.text)[:RAW_REPLY_LIMIT]
 
 
 def _describe(exc: Exception) -> str:

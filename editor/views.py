@@ -18,6 +18,7 @@ from .access import requesting_user
 from .forms import EditForm, OwnerSetupForm
 from .models import Edit, ResultImage, SourceImage
 from .pipeline import submit_edit
+from .tasks import enqueue_on_commit
 
 GALLERY_PAGE_SIZE = 24
 RECENT_ON_STUDIO = 8
@@ -109,12 +110,23 @@ def edit_detail(request: HttpRequest, edit_id: UUID) -> HttpResponse:
 def edit_retry(request: HttpRequest, edit_id: UUID) -> HttpResponse:
     edit = _own_edit(request, edit_id)
     if edit.requeue():
-        from .tasks import run_edit
-
-        transaction.on_commit(lambda: run_edit.enqueue(str(edit.pk)))
+        enqueue_on_commit(edit)
     else:
         messages.warning(request, _("Only a failed or canceled edit can be retried."))
+    return _card_or_page(request, edit)
+
+
+@require_POST
+def edit_cancel(request: HttpRequest, edit_id: UUID) -> HttpResponse:
+    edit = _own_edit(request, edit_id)
+    if not edit.cancel():
+        messages.warning(request, _("This edit has already finished."))
+    return _card_or_page(request, edit)
+
+
+def _card_or_page(request: HttpRequest, edit: Edit) -> HttpResponse:
     if request.htmx:
+        edit.refresh_from_db()
         return render(request, "editor/edit_card.html", {"edit": edit})
     return redirect("edit_detail", edit_id=edit.pk)
 

@@ -3,10 +3,12 @@
 All state lives under GAITU_DATA_DIR: the database, media, the task queue and the secret key.
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,6 +33,19 @@ def env_int(name: str, default: int) -> int:
 def env_float(name: str, default: float) -> float:
     value = os.environ.get(name, "").strip()
     return float(value) if value else default
+
+
+def env_json_object(name: str) -> dict:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise ImproperlyConfigured(f'{name} must be a JSON object, like {{"key": "value"}}')
+    return parsed
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -166,6 +181,8 @@ GAITU_MODELS = env_list("GAITU_MODELS", "gpt-4o-image")
 GAITU_STREAM = env_bool("GAITU_STREAM", True)
 GAITU_MAX_TOKENS = env_int("GAITU_MAX_TOKENS", 0) or None
 GAITU_IMAGE_DETAIL = env_str("GAITU_IMAGE_DETAIL", "high")
+# Extra request fields for this deployment, e.g. {"modalities": ["image", "text"]} for OpenRouter.
+GAITU_EXTRA_BODY = env_json_object("GAITU_EXTRA_BODY")
 GAITU_SEND_MAX_SIDE = env_int("GAITU_SEND_MAX_SIDE", 2048)
 GAITU_UPLOAD_MAX_MB = env_int("GAITU_UPLOAD_MAX_MB", 20)
 GAITU_MAX_INPUTS = env_int("GAITU_MAX_INPUTS", 4)
@@ -175,7 +192,10 @@ GAITU_FETCH_ALLOW_HOSTS = env_list("GAITU_FETCH_ALLOW_HOSTS")
 GAITU_CONNECT_TIMEOUT = env_float("GAITU_CONNECT_TIMEOUT", 15.0)
 GAITU_READ_TIMEOUT = env_float("GAITU_READ_TIMEOUT", 120.0)
 GAITU_TOTAL_TIMEOUT = env_float("GAITU_TOTAL_TIMEOUT", 600.0)
+GAITU_MAX_ATTEMPTS = max(1, env_int("GAITU_MAX_ATTEMPTS", 3))
 GAITU_WORKER_THREADS = env_int("GAITU_WORKER_THREADS", 16)
+GAITU_MAX_ACTIVE_PER_USER = max(1, env_int("GAITU_MAX_ACTIVE_PER_USER", 4))
+GAITU_HEARTBEAT_TIMEOUT = env_float("GAITU_HEARTBEAT_TIMEOUT", 120.0)
 GAITU_DEMO_LATENCY = env_float("GAITU_DEMO_LATENCY", 3.0)
 
 # Whole request bodies: every allowed picture at the per-file limit, plus the form fields.
@@ -213,5 +233,7 @@ LOGGING = {
         # httpx logs every request line at INFO; the worker's own lines say what matters.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # The huey consumer installs a handler of its own.
+        "huey": {"propagate": False},
     },
 }

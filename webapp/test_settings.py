@@ -22,3 +22,4 @@ STORAGES = {
 # Jobs run synchronously when enqueued; the real consumer is covered by the end-to-end tests.
 HUEY = {**HUEY, "immediate": True}
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (WhiteNoise looks for it)
+GAITU_MAX_ATTEMPTS = 1  # tests that are about retrying ask for more

@@ -27,8 +27,9 @@ class Command(BaseCommand):
             "--bind", f"{host}:{port}",
             "--worker-class", "gthread", "--workers", "1", "--threads", "32",
             "--graceful-timeout", str(GRACE_SECONDS), "--timeout", "120",
+            "--no-control-socket",
         ]  # fmt: skip
-        worker = [python, "manage.py", "run_huey"]
+        worker = [python, "manage.py", "run_worker"]
         # Own process groups: Ctrl+C reaches this process only, which then stops each child
         # in the way that lets it finish what it is doing.
         children = {
