@@ -49,23 +49,32 @@ _MIN_BASE64 = 64  # anything shorter is a placeholder or an abbreviated echo, no
 _MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]{0,2000}\]\(\s*<?")
 _REF_START = re.compile(r"https?://|data:image/")
 _LINK_BEFORE = re.compile(r"\[([^\]\n]*)\]\(\s*<?\Z")
-_NOT_A_RESULT_LINK = re.compile(r"预览|原始|源数据|播放|preview|source|raw|task|video|play", re.I)
-_BLOCK_START = re.compile(r"[ \t>]*(```|\{)")
-_FENCED_JSON = re.compile(r"\s*\{")
+_NOT_A_RESULT_LINK = re.compile(
+    r"预览|原始|源数据|播放|\b(?:preview|source|raw|task|video|play)\b", re.I
+)
+_FENCE = re.compile(r"[ \t>]*```[ \t]*(\w*)")
+_LEADING_JSON = re.compile(r"\s*\{")
 _JSON_TOKEN = re.compile(r'\\.|["{}]', re.S)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 _STAGE_WORD = re.compile(
-    r"(?P<done>生成完成|生成成功|已完成|generation complete)"
-    r"|(?P<generating>生成中|正在生成|进度|generating|progress)|(?P<queued>排队|queu)",
+    r"(?P<done>生成完成|生成成功|绘制完成|已完成|generation complete)"
+    r"|(?P<generating>生成中|正在生成|绘制中|正在绘制|处理中|进度|generating|processing|progress)"
+    r"|(?P<queued>排队|等待中|queu|waiting)",
     re.I,
 )
-# A status line starts with its stage word (after quote marks, emoji and at most a few CJK
-# characters such as 任务), and says little else: "Generating images of people is not allowed"
-# is the model talking.
-_STATUS_LINE = re.compile(r"[\W_]*?[\u4e00-\u9fff]{0,4}?(?=" + _STAGE_WORD.pattern + r")|[\W_]*✅")
+# A status line starts with ✅, or with its stage word (after quote marks, emoji and at most a
+# few CJK characters such as 任务) and says little else: "Generating images of people is not
+# allowed" is the model talking.
+_STATUS_LINE = re.compile(
+    r"[\W_]*?[\u4e00-\u9fff]{0,4}?(?=" + _STAGE_WORD.pattern + r")|[\W_]*✅", re.I
+)
 _STATUS_LINE_MAX_LETTERS = 12
 _PROGRESS_WORD = re.compile(r"进度|progress", re.I)
+# The task id line and the task-links line are bookkeeping, not what the model says.
+_TASK_LINE = re.compile(
+    r"[\s>]*(?:(?:task[ _]?)?id\s*[:：]|任务\s*id|(?:\[[^\]\n]*\]\([^)\n]*\)[\s|]*)+\Z)", re.I
+)
 _LINK_TARGET = re.compile(r"\((?:https?|data):[^)\s]*\)?|https?://\S*")
 _NUMBER = re.compile(r"(\d+)(?:\.\d+(?=\s*%))?\s*(%)?")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -83,7 +92,7 @@ _TEXT_CLASSES = [
     ("key_rejected", r"api.?key|令牌|unauthori[sz]ed|authenticat|invalid.?token"),
 ]
 _TEXT_CLASSIFIERS = [(code, re.compile(pattern, re.I)) for code, pattern in _TEXT_CLASSES]
-_SECRET = re.compile(r"sk-[A-Za-z0-9]{8,}")
+_SECRET = re.compile(r"sk-[A-Za-z0-9_-]{8,}")
 _ELIDABLE = re.compile(
     r"(data:[\w.+-]+\\?/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,)([A-Za-z0-9+/=_\\-]+)", re.ASCII
 )
@@ -155,10 +164,10 @@ class ReplyAccumulator:
         return self._pieces[0]
 
     def feed_chunk(self, chunk: Mapping) -> None:
-        self._feed(chunk, "delta")
+        self._feed(chunk)
 
     def feed_completion(self, body: Mapping) -> None:
-        self._feed(body, "message")
+        self._feed(body)
 
     def result(self, complete: bool = True) -> ParsedReply:
         tokens = self.usage.get("completion_tokens")
@@ -171,7 +180,7 @@ class ReplyAccumulator:
             complete=complete,
         )
 
-    def _feed(self, body: Mapping, message_key: str) -> None:
+    def _feed(self, body: Mapping) -> None:
         self._note_error(body.get("error"))
         if isinstance(body.get("usage"), Mapping):
             self.usage = dict(body["usage"])
@@ -182,7 +191,8 @@ class ReplyAccumulator:
         choice = choice or choices[0]
         if not isinstance(choice, Mapping):
             return
-        message = choice.get(message_key) or choice.get("message") or {}
+        # Some gateways send `message` in stream chunks, or `delta` in a whole reply.
+        message = choice.get("delta") or choice.get("message") or {}
         if isinstance(message, Mapping):
             self._take_content(message.get("content"))
             self._take_content(message.get("refusal"))  # OpenAI's structured refusal
@@ -351,16 +361,20 @@ def _image_ref(item: object) -> str | None:
 
 
 def _drop_parameter_blocks(text: str, complete: bool) -> str:
-    """Remove the echoed request parameters: a fenced block, or a JSON object at a line start.
-
-    The echo quotes the user's prompt, which may itself hold links and numbers.
+    """Remove the echoed request parameters: JSON in a code fence, or a JSON object opening
+    the reply. The echo quotes the user's prompt, which may itself hold links and numbers.
     """
     kept: list[str] = []
-    copied = line_start = 0
+    copied = 0
+    leading = _LEADING_JSON.match(text)
+    if leading and '":' in text[leading.end() : leading.end() + 500]:
+        end = _json_object_end(text, leading.end() - 1)
+        copied = len(text) if end is None and not complete else (end or 0)
+    line_start = copied
     while line_start < len(text):
-        start = _BLOCK_START.match(text, line_start)
-        end = _block_end(text, start, complete) if start else None
-        if end is not None:
+        fence = _FENCE.match(text, line_start)
+        end = _fence_end(text, fence.end(), complete) if fence else None
+        if end is not None and _is_parameter_echo(text, fence, complete):
             kept += [text[copied:line_start], "\n"]
             copied = end
         next_newline = text.find("\n", line_start if end is None else end)
@@ -369,21 +383,23 @@ def _drop_parameter_blocks(text: str, complete: bool) -> str:
     return "".join(kept)
 
 
-def _block_end(text: str, start: re.Match, complete: bool) -> int | None:
-    if start[1] == "```":
-        search_from = text.find("\n", start.end())
-        while search_from >= 0 and (fence := text.find("```", search_from)) >= 0:
-            if not text[text.rfind("\n", 0, fence) + 1 : fence].strip(" \t>"):
-                return fence + 3
-            search_from = fence + 3
-        if not complete:
-            return len(text)  # still being written
-        json_start = _FENCED_JSON.match(text, start.end())
-        return _json_object_end(text, json_start.end() - 1) if json_start else start.end()
-    if '":' not in text[start.end() : start.end() + 500]:
-        return None  # a brace, but not a JSON echo
-    end = _json_object_end(text, start.end() - 1)
-    return len(text) if end is None and not complete else end
+def _fence_end(text: str, after_opening: int, complete: bool) -> int | None:
+    body_start = text.find("\n", after_opening)
+    closing = text.find("```", body_start) if body_start >= 0 else -1
+    if closing >= 0:
+        return closing + 3
+    if not complete:
+        return len(text)  # still being written
+    # Never closed: an echo still ends where its JSON does.
+    json_start = _LEADING_JSON.match(text, body_start) if body_start >= 0 else None
+    return _json_object_end(text, json_start.end() - 1) if json_start else None
+
+
+def _is_parameter_echo(text: str, fence: re.Match, complete: bool) -> bool:
+    """A fence holding JSON; other code blocks (a model may fence its markdown) stay."""
+    opening_end = text.find("\n", fence.end(), fence.end() + 300)
+    head = text[opening_end + 1 : opening_end + 300].lstrip() if opening_end >= 0 else ""
+    return fence[1].lower() == "json" or head.startswith(("{", "[")) or (not complete and not head)
 
 
 def _json_object_end(text: str, brace: int) -> int | None:
@@ -480,12 +496,13 @@ def _is_video(ref: str) -> bool:
 
 
 def _read_transcript(body: str) -> tuple[str | None, int | None, str]:
-    """The furthest stage, the highest percent, and the model's words without status lines."""
+    """The furthest stage, the highest percent, and the model's words without the transcript."""
     stage, progress, words = None, None, []
     for line in body.split("\n"):
         status = _status_of_line(line)
         if status is None:
-            words.append(line)
+            if not _TASK_LINE.match(line):
+                words.append(line)
             continue
         line_stage, percent = status
         if stage is None or STAGE_RANKS[line_stage] > STAGE_RANKS[stage]:
@@ -500,15 +517,19 @@ def _status_of_line(line: str) -> tuple[str, int | None] | None:
     start = _STATUS_LINE.match(line)
     if start is None:
         return None
+    if start[0].endswith("✅"):
+        return "done", None
     rest = _LINK_TARGET.sub("", line[start.end() :])
     if len(_LETTER.findall(_STAGE_WORD.sub("", rest))) > _STATUS_LINE_MAX_LETTERS:
         return None
     found = {match.lastgroup for match in _STAGE_WORD.finditer(rest)}
-    stage = max(found, key=STAGE_RANKS.__getitem__) if found else "done"  # a bare ✅ line
-    # On a progress line every number is a percent (`12..31..58`); elsewhere only `45%` is.
-    every_number = _PROGRESS_WORD.search(rest) is not None
-    numbers = [int(n) for n, percent_sign in _NUMBER.findall(rest) if percent_sign or every_number]
-    return stage, (min(100, max(numbers)) if numbers else None)
+    stage = max(found, key=STAGE_RANKS.__getitem__)
+    numbers = _NUMBER.findall(rest)
+    percents = [int(number) for number, percent_sign in numbers if percent_sign]
+    if not percents and _PROGRESS_WORD.search(rest):
+        # `进度 12..31..58` has no `%`; where one is shown (`进度 5%，还需 120 秒`) only it counts.
+        percents = [int(number) for number, _percent_sign in numbers]
+    return stage, (min(100, max(percents)) if percents else None)
 
 
 def _reply_failure(

@@ -24,9 +24,8 @@ def transcript(crlf: bool = False) -> list[bytes]:
         delta("12.."),
         delta("58.."),
         {"choices": []},
-        delta(
-            f"\n> ✅ 生成完成\n![gen_1]({IMAGE})\n[点击下载]({IMAGE.replace('/cdn/', '/cdn/download/')})"
-        ),
+        delta(f"\n> ✅ 生成完成\n![gen_1]({IMAGE})\n"),
+        delta(f"[点击下载]({IMAGE.replace('/cdn/', '/cdn/download/')})"),
         {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
         {"choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": 20}},
         crlf=crlf,
