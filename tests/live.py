@@ -1,4 +1,4 @@
-"""A real Gaitu, started the way `make run` starts it, for end-to-end tests."""
+"""A real Gaitu in real processes, started the way `make run` starts it, for end-to-end tests."""
 
 import os
 import signal
@@ -20,60 +20,101 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def manage(*args: str, env: dict) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return done.stdout
+class Gaitu:
+    """One installation: a data folder, its environment, and the processes serving it."""
+
+    def __init__(self, data_dir: Path, **extra_env: str):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "webapp.settings",
+            "GAITU_DATA_DIR": str(data_dir),
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "GAITU_WORKER_THREADS": "8",
+            **extra_env,
+        }
+        self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput")
+        self.logs: list[Path] = []
+
+    def manage(self, *args: str, **extra_env: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT, env={**self.env, **extra_env}, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        return done.stdout
+
+    def start(self, *command: str) -> subprocess.Popen:
+        log_path = self.data_dir / f"{command[0]}-{len(self.logs)}.log"
+        self.logs.append(log_path)
+        with open(log_path, "w") as log:
+            return subprocess.Popen(
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def output(self) -> str:
+        return "".join(path.read_text() for path in self.logs)
+
+    def wait_until_up(self, proc: subprocess.Popen) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"Gaitu exited early:\n{self.output()}")
+            try:
+                httpx.get(f"{self.url}/login/", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("Gaitu did not start within 30 s")
+
+    def api(self, username: str = "admin") -> httpx.Client:
+        """An API client for a new user of that name."""
+        self.manage(
+            "createsuperuser", "--noinput", "--username", username,
+            "--email", f"{username}@example.com",
+            DJANGO_SUPERUSER_PASSWORD="a long pass phrase",
+        )  # fmt: skip
+        token = self.manage("create_api_token", username).strip()
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 40) -> int:
+    proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
 
 
 @contextmanager
 def running_gaitu(data_dir: Path, **extra_env: str):
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "webapp.settings",
-        "GAITU_DATA_DIR": str(data_dir),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "GAITU_WORKER_THREADS": "4",
-        **extra_env,
-    }
-    manage("migrate", "--noinput", env=env)
-    manage("collectstatic", "--noinput", env=env)
-    log = open(data_dir / "serve.log", "w+")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "serve"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    """`manage.py serve` (what `make run` ends in): web server and worker together."""
+    gaitu = Gaitu(data_dir, **extra_env)
+    proc = gaitu.start("serve")
     try:
-        _wait_until_up(url, proc, log)
-        yield url, env
+        gaitu.wait_until_up(proc)
+        yield gaitu
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            code = proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise
-        log.seek(0)
-        output = log.read()
-        log.close()
-        assert code == 0, output
-        assert f"Gaitu is running at http://127.0.0.1:{port}/" in output
+        code = stop(proc)
+        assert code == 0, gaitu.output()
+        assert f"Gaitu is running at {gaitu.url}/" in gaitu.output()
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen, log) -> None:
-    deadline = time.monotonic() + 30
+def wait_for_edit(client: httpx.Client, url: str, timeout: float = 60, until=None) -> dict:
+    """Poll an edit until `until(detail)` holds (default: it has finished)."""
+    until = until or (lambda detail: detail["status"] not in ("queued", "running"))
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"Gaitu exited early:\n{log.read()}")
-        try:
-            httpx.get(f"{url}/login/", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise RuntimeError("Gaitu did not start within 30 s")
+        detail = client.get(url).json()
+        if until(detail):
+            return detail
+        time.sleep(0.1)
+    raise AssertionError(f"edit still {detail['status']} after {timeout}s: {detail}")

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from .factories import image_bytes
-from .live import ROOT, manage, running_gaitu
+from .live import ROOT, running_gaitu
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -21,8 +21,8 @@ SCREENSHOTS = ROOT / "data" / "screenshots"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    with running_gaitu(tmp_path_factory.mktemp("browser"), GAITU_DEMO_LATENCY="3") as live:
-        yield live
+    with running_gaitu(tmp_path_factory.mktemp("browser"), GAITU_DEMO_LATENCY="3") as gaitu:
+        yield gaitu
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def browser():
 
 @pytest.mark.browser
 def test_newcomer_edits_a_picture(live, browser, tmp_path):
-    live_url, _ = live
+    live_url = live.url
     photo = tmp_path / "holiday.jpg"
     photo.write_bytes(image_bytes((640, 480), quality=90))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -78,11 +78,8 @@ def test_newcomer_edits_a_picture(live, browser, tmp_path):
 
 @pytest.mark.browser
 def test_a_bad_upload_is_explained_in_the_page(live, browser, tmp_path):
-    live_url, env = live
-    env = {**env, "DJANGO_SUPERUSER_PASSWORD": "a long pass phrase"}
-    manage(
-        "createsuperuser", "--noinput", "--username", "lin", "--email", "lin@example.com", env=env
-    )
+    live_url = live.url
+    live.api("lin")
     page = browser.new_page(locale="en-US")
     page.goto(f"{live_url}/login/")
     page.fill("#id_username", "lin")

@@ -19,8 +19,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1")
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Start only the web server (run `manage.py run_worker` elsewhere).",
+        )
 
-    def handle(self, *args, host: str, port: int, **options) -> None:
+    def handle(self, *args, host: str, port: int, no_worker: bool, **options) -> None:
         python = sys.executable
         web = [
             python, "-m", "gunicorn", "webapp.wsgi:application",
@@ -32,10 +37,9 @@ class Command(BaseCommand):
         worker = [python, "manage.py", "run_worker"]
         # Own process groups: Ctrl+C reaches this process only, which then stops each child
         # in the way that lets it finish what it is doing.
-        children = {
-            "web": subprocess.Popen(web, start_new_session=True),  # noqa: S603
-            "worker": subprocess.Popen(worker, start_new_session=True),  # noqa: S603
-        }
+        children = {"web": subprocess.Popen(web, start_new_session=True)}  # noqa: S603
+        if not no_worker:
+            children["worker"] = subprocess.Popen(worker, start_new_session=True)  # noqa: S603
         stopping = False
 
         def request_stop(signum, frame):
