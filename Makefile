@@ -55,3 +55,6 @@ messages: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+bench: $(VENV)/.dev
+	$(PY) bench/run.py

@@ -82,6 +82,8 @@ _LETTER = re.compile(r"[^\W\d_]")
 _MODERATION = (
     r"moderation|violat|safety|content.?policy|content.?filter|flagged|sensitive|敏感|违规|审核"
 )
+# Gemini's own reasons (SAFETY, IMAGE_SAFETY, PROHIBITED_CONTENT...) pass through some gateways.
+_FILTERED_FINISH = re.compile(r"content_filter|safety|prohibited|blocklist|spii|recitation", re.I)
 _FAILED_GENERATION = re.compile(r"生成失败|失败原因|generation failed|" + _MODERATION, re.I)
 _TEXT_CLASSES = [
     ("quota_exhausted", r"quota|额度|余额|insufficient.{0,20}balance|\bcredits?\b"),
@@ -96,6 +98,13 @@ _SECRET = re.compile(r"sk-[A-Za-z0-9_-]{8,}")
 _ELIDABLE = re.compile(
     r"(data:[\w.+-]+\\?/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,)([A-Za-z0-9+/=_\\-]+)", re.ASCII
 )
+_STATUS_CODES = {
+    401: "key_rejected",
+    403: "key_rejected",
+    402: "quota_exhausted",
+    429: "rate_limited",
+    **dict.fromkeys((400, 404, 413, 422), "bad_request"),
+}
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 
 
@@ -129,17 +138,12 @@ def parse_reply(
     text is not a result yet, and a missing image is not a failure yet.
     """
     # A reference cut off by the output token limit is a broken picture, not a result.
-    open_end_ok = complete and finish_reason != "length"
+    open_end_ok = complete and not _cut_off(finish_reason)
     body = _drop_parameter_blocks(text, complete)
-    results: list[str] = []
-    for ref in images:
-        if ref.startswith(("http://", "https://", "data:image/")):
-            _add_result(results, ref)
-    for ref in _markdown_images(body, open_end_ok):
-        _add_result(results, ref)
+    given = [ref for ref in images if ref.startswith(("http://", "https://", "data:image/"))]
+    results = _distinct_pictures([*given, *_markdown_images(body, open_end_ok)], by_name=False)
     if not results:
-        for ref in _bare_images(body, open_end_ok):
-            _add_result(results, ref, twins_by_name=True)
+        results = _distinct_pictures(_bare_images(body, open_end_ok), by_name=True)
     if results:
         return ParsedReply(results, "done", 100, None)
     stage, progress, words = _read_transcript(body)
@@ -196,7 +200,8 @@ class ReplyAccumulator:
         if isinstance(message, Mapping):
             self._take_content(message.get("content"))
             self._take_content(message.get("refusal"))  # OpenAI's structured refusal
-            for item in message.get("images") or ():
+            images = message.get("images")
+            for item in images if isinstance(images, list) else ():
                 self._take_image(item)
         if choice.get("finish_reason"):
             self.finish_reason = str(choice["finish_reason"])
@@ -255,11 +260,13 @@ def classify_http_error(status: int, body: str, content_type: str = "") -> Failu
         code = {413: "bad_request", 429: "rate_limited"}.get(status, "gateway_error")
         return _failure(code, _html_summary(stripped) or f"HTTP {status}")
     message = signals = stripped
+    is_json = False
     if stripped.startswith(("{", "[")):
         with contextlib.suppress(ValueError):
             message, signals = _error_words(json.loads(stripped))
+            is_json = True
         message = message or stripped
-    code = _classify_text(signals) or _code_for_status(status)
+    code = _classify_text(signals) or _code_for_status(status, is_json)
     return _failure(code, message or (f"HTTP {status}" if status else ""))
 
 
@@ -299,18 +306,11 @@ def _classify_text(text: str) -> str | None:
     return next((code for code, pattern in _TEXT_CLASSIFIERS if pattern.search(sample)), None)
 
 
-def _code_for_status(status: int) -> str:
-    if status in (401, 403):
-        return "key_rejected"
-    if status == 402:
-        return "quota_exhausted"
-    if status == 429:
-        return "rate_limited"
-    if status in (400, 404, 413, 422):
-        return "bad_request"
+def _code_for_status(status: int, is_json: bool) -> str:
     if status == 0 or 200 <= status < 300:
-        return "upstream_error"  # an error reported inside an otherwise successful reply
-    return "gateway_error"
+        # An error object in a successful reply is upstream's; any other body there is no reply.
+        return "upstream_error" if is_json else "gateway_error"
+    return _STATUS_CODES.get(status, "gateway_error")
 
 
 def _error_words(error: object) -> tuple[str, str]:
@@ -362,7 +362,9 @@ def _image_ref(item: object) -> str | None:
 
 def _drop_parameter_blocks(text: str, complete: bool) -> str:
     """Remove the echoed request parameters: JSON in a code fence, or a JSON object opening
-    the reply. The echo quotes the user's prompt, which may itself hold links and numbers.
+    the reply.
+
+    The echo quotes the user's prompt, which may itself hold links and numbers.
     """
     kept: list[str] = []
     copied = 0
@@ -424,7 +426,7 @@ def _read_ref(text: str, start: int, in_markdown: bool) -> tuple[str | None, boo
     if head:
         payload_match = (_WRAPPED_BASE64 if in_markdown else _BASE64).match(text, head.end())
         end = payload_match.end()
-        payload = re.sub(r"\s", "", payload_match[0])
+        payload = payload_match[0].replace("\n", "").replace("\r", "")
         valid = (
             len(payload) >= _MIN_BASE64
             and "=" not in payload.rstrip("=")
@@ -459,7 +461,9 @@ def _bare_images(body: str, open_end_ok: bool) -> Iterator[str]:
         if ref.startswith("http") and not _path(ref).lower().endswith(_IMAGE_EXTENSIONS):
             continue
         line_start = body.rfind("\n", 0, start) + 1
-        if _status_of_line(body[line_start:start]):
+        # A progress line is short before its link; a long line is something else.
+        status = _status_of_line(body[line_start:start]) if start - line_start < 1000 else None
+        if status and status[0] != "done":
             continue  # e.g. the `[100](...)` link to a raw asset that ends a progress line
         link = _LINK_BEFORE.search(body[max(line_start, start - 300) : start])
         if link and (link[1].strip(" %").isdigit() or _NOT_A_RESULT_LINK.search(link[1])):
@@ -467,23 +471,25 @@ def _bare_images(body: str, open_end_ok: bool) -> Iterator[str]:
         yield ref
 
 
-def _add_result(results: list[str], ref: str, twins_by_name: bool = False) -> None:
-    if not any(_same_picture(ref, kept, twins_by_name) for kept in results):
-        results.append(ref)
+def _distinct_pictures(refs: Iterable[str], by_name: bool) -> list[str]:
+    """The references without repeats and download twins.
 
-
-def _same_picture(a: str, b: str, by_name: bool) -> bool:
-    """Whether b is a or its download twin (`/cdn/` vs `/cdn/download/`, or the same name)."""
-    if a == b:
-        return True
-    if a.startswith("data:") or b.startswith("data:"):
-        return False
-    path_a, path_b = _path(a), _path(b)
-    same_host = a.split("/")[2] == b.split("/")[2]
-    if same_host and path_a.replace("/download/", "/") == path_b.replace("/download/", "/"):
-        return True
-    name = path_a.rsplit("/", 1)[-1]
-    return by_name and bool(name) and name == path_b.rsplit("/", 1)[-1]
+    A twin is the same path with `/download/` in it on the same host or, among bare links
+    (whose twin may be on another host), a link to a file of the same name.
+    """
+    pictures: list[str] = []
+    seen: set[str] = set()
+    for ref in refs:
+        keys = {ref}
+        if not ref.startswith("data:"):
+            path = _path(ref)
+            keys.add(ref.split("/")[2] + path.replace("/download/", "/"))
+            if by_name and path.rsplit("/", 1)[-1]:
+                keys.add("name:" + path.rsplit("/", 1)[-1])
+        if seen.isdisjoint(keys):
+            pictures.append(ref)
+        seen |= keys
+    return pictures
 
 
 def _path(url: str) -> str:
@@ -542,13 +548,13 @@ def _reply_failure(
     if error:
         message, signals = _error_words(error)
         return _failure(_classify_text(signals) or "upstream_error", message or words)
-    if finish_reason == "content_filter":
+    if _FILTERED_FINISH.search(finish_reason or ""):
         return _failure("content_filtered", words)
     if finish_reason == "error":
         return _failure(_classify_text(words) or "upstream_error", words)
     if not complete:
         return None
-    if finish_reason == "length":
+    if _cut_off(finish_reason):
         message = _("The reply was cut off at the model's output limit before an image arrived.")
         return _failure("interrupted", words, message)
     if _FAILED_GENERATION.search(words):
@@ -556,4 +562,8 @@ def _reply_failure(
     if words.strip():
         return _failure("refused", words)
     facts = "completion_tokens: 0" if completion_tokens == 0 else ""
-    return _failure("refused", facts, _("The model returned no image and no text."))
+    return _failure("refused", facts, _("The model finished without an image or any explanation."))
+
+
+def _cut_off(finish_reason: str | None) -> bool:
+    return (finish_reason or "").lower() in ("length", "max_tokens")

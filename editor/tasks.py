@@ -46,7 +46,8 @@ def _start_in_turn(edit_id: str) -> bool | None:
     """Start the edit if it is its owner's turn: True started, False wait, None nothing to do.
 
     Fair use: at most GAITU_MAX_ACTIVE_PER_USER of one person's edits run at once, and theirs
-    start in the order they were queued. The owner's row is locked (on databases that lock
+    start in the order they were queued: an edit starts when its running edits plus the
+    queued ones ahead of it leave a slot. The owner's row is locked (on databases that lock
     rows; SQLite's IMMEDIATE transactions serialise this anyway) so two workers can't both
     take the last slot.
     """
@@ -57,10 +58,8 @@ def _start_in_turn(edit_id: str) -> bool | None:
         get_user_model().objects.select_for_update().filter(pk=edit.owner_id).first()
         mine = Edit.objects.filter(owner_id=edit.owner_id)
         running = mine.filter(status=Edit.Status.RUNNING).count()
-        first_in_line = (
-            mine.filter(status=Edit.Status.QUEUED).order_by("queued_at").values("pk").first()
-        )
-        if running >= settings.GAITU_MAX_ACTIVE_PER_USER or first_in_line["pk"] != edit.pk:
+        ahead = mine.filter(status=Edit.Status.QUEUED, queued_at__lt=edit.queued_at).count()
+        if running + ahead >= settings.GAITU_MAX_ACTIVE_PER_USER:
             return False
         return edit.start(worker=WORKER_ID)
 

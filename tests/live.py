@@ -34,6 +34,7 @@ class Gaitu:
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "GAITU_WORKER_THREADS": "8",
+            "MALLOC_ARENA_MAX": "2",  # as `manage.py serve` sets it
             **extra_env,
         }
         self.manage("migrate", "--noinput")
@@ -108,7 +109,9 @@ def running_gaitu(data_dir: Path, **extra_env: str):
         assert f"Gaitu is running at {gaitu.url}/" in gaitu.output()
 
 
-def wait_for_edit(client: httpx.Client, url: str, timeout: float = 60, until=None) -> dict:
+def wait_for_edit(
+    client: httpx.Client, url: str, timeout: float = 60, until=None, every: float = 0.1
+) -> dict:
     """Poll an edit until `until(detail)` holds (default: it has finished)."""
     until = until or (lambda detail: detail["status"] not in ("queued", "running"))
     deadline = time.monotonic() + timeout
@@ -116,5 +119,5 @@ def wait_for_edit(client: httpx.Client, url: str, timeout: float = 60, until=Non
         detail = client.get(url).json()
         if until(detail):
             return detail
-        time.sleep(0.1)
+        time.sleep(every)
     raise AssertionError(f"edit still {detail['status']} after {timeout}s: {detail}")

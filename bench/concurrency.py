@@ -1,0 +1,93 @@
+"""32 edits submitted at once against the demo gateway, against one edit alone, same run.
+
+Figures: makespan of the 32 as a multiple of one edit's time (goal <= 1.3), pickup latency
+(queued -> started) p50/p95 (goal <= 0.5 s), and the worker's peak resident memory.
+"""
+
+import signal
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tests.factories import image_bytes
+from tests.live import Gaitu, free_port, stop, wait_for_edit
+
+LATENCY = 3.0
+EDITS = 32
+USERS = 8  # 4 edits each: the default GAITU_MAX_ACTIVE_PER_USER
+
+
+def run() -> list[tuple[str, str, str]]:
+    with tempfile.TemporaryDirectory(prefix="gaitu-bench-") as folder:
+        # The demo gateway runs in a process of its own, as a real gateway would elsewhere,
+        # so its Pillow work is not counted as Gaitu's.
+        gateway_port = free_port()
+        gaitu = Gaitu(
+            Path(folder),
+            GAITU_DEMO_LATENCY=str(LATENCY),
+            GAITU_WORKER_THREADS=str(EDITS),
+            GAITU_API_BASE=f"http://127.0.0.1:{gateway_port}",
+            GAITU_API_KEY="bench",
+            GAITU_FETCH_ALLOW_HOSTS="127.0.0.1",
+        )
+        gateway = gaitu.start("demo_gateway", "--port", str(gateway_port))
+        web = gaitu.start("serve", "--no-worker")
+        gaitu.wait_until_up(web)
+        worker = gaitu.start("run_worker")
+        try:
+            clients = [gaitu.api(f"bench{n}") for n in range(USERS)]
+            photo = image_bytes((1024, 768), quality=90)
+            single = _makespan([(clients[0], photo)])
+            makespan = _makespan([(clients[n % USERS], photo) for n in range(EDITS)])
+            pickups = _pickup_latencies(gaitu)
+            peak_kib = _peak_rss_kib(worker.pid)
+        finally:
+            stop(worker)
+            stop(web, signal.SIGTERM)
+            stop(gateway)
+    p50 = statistics.median(pickups)
+    p95 = statistics.quantiles(pickups, n=20)[-1]
+    return [
+        (
+            f"{EDITS} edits at once, makespan / one edit",
+            f"{makespan / single:.2f}x ({makespan:.2f} s / {single:.2f} s)",
+            "<= 1.3",
+        ),
+        ("pickup latency p50 / p95", f"{p50:.3f} s / {p95:.3f} s", "<= 0.5 s"),
+        ("worker peak memory", f"{peak_kib / 1024:.0f} MiB", "report"),
+    ]
+
+
+def _makespan(jobs) -> float:
+    began = time.monotonic()
+
+    def one(job):
+        client, photo = job
+        response = client.post(
+            "/api/v1/edits",
+            data={"instruction": "mirror"},
+            files={"image": ("p.jpg", photo, "image/jpeg")},
+        )
+        detail = wait_for_edit(client, response.json()["url"], timeout=120, every=0.25)
+        assert detail["status"] == "succeeded", detail
+
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        list(pool.map(one, jobs))
+    return time.monotonic() - began
+
+
+def _pickup_latencies(gaitu: Gaitu) -> list[float]:
+    script = (
+        "from editor.models import Edit\n"
+        "for e in Edit.objects.all(): print((e.started_at - e.queued_at).total_seconds())"
+    )
+    return [float(line) for line in gaitu.manage("shell", "--no-imports", "-c", script).split()]
+
+
+def _peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0

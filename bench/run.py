@@ -1,0 +1,32 @@
+"""`make bench`: every benchmark in bench/, one table. Figures are ratios against a baseline
+measured in the same run, on the same machine."""
+
+import os
+import platform
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+
+from bench import concurrency  # noqa: E402
+
+BENCHMARKS = [("Concurrency (demo gateway, 3 s per edit)", concurrency)]
+
+
+def main() -> None:
+    rows = []
+    for title, module in BENCHMARKS:
+        print(f"running: {title} …", file=sys.stderr, flush=True)
+        rows += [(title, *row) for row in module.run()]
+    cpu = platform.processor() or platform.machine()
+    print(f"\nMachine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}\n")
+    print("| benchmark | measure | figure | goal |")
+    print("| --- | --- | --- | --- |")
+    for title, measure, figure, goal in rows:
+        print(f"| {title} | {measure} | {figure} | {goal} |")
+
+
+if __name__ == "__main__":
+    main()
