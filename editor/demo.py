@@ -7,8 +7,10 @@ style (streamed or not) and serves its results as links, which Gaitu downloads l
 Directives in the instruction make it misbehave on purpose, for tests and for trying things out:
 `[demo:family=f1..f5]` picks the reply family, `[demo:fail=429]` (or 401, 402, 500, 502, 503)
 answers with that gateway error, `[demo:refuse]`, `[demo:moderation]`, `[demo:error]` (in-band
-error) and `[demo:drop]` (connection cut mid-stream) fail in those ways, `[demo:latency=S]`
-overrides how long it takes.
+error), `[demo:filter]` (finish_reason content_filter), `[demo:drop]` (connection cut
+mid-stream), `[demo:stall]` (silence after the headers), `[demo:badlink]` (a result link that
+is gone) and `[demo:private]` (a result link into a private network) fail in those ways;
+`[demo:n=2]` makes two results and `[demo:latency=S]` overrides how long it takes.
 """
 
 import base64
@@ -207,33 +209,41 @@ class DemoHandler(BaseHTTPRequestHandler):
                 "images": [],
                 "finish": "stop",
             }
+        if "filter" in directives:
+            return {"text": "", "images": [], "finish": "content_filter"}
         if "error" in directives:
             return {"text": "", "images": [], "finish": "error"}
         edited, done = apply_instruction(pictures[0], DIRECTIVE.sub("", instruction))
-        data, extension = _encode(edited)
-        key = self.server.results.put(data)
-        base = self.server.base_url
+        count = max(1, min(4, int(directives.get("n") or 1)))
+        variants = [edited] + [ImageOps.mirror(edited) for _ in range(count - 1)]
+        results = [self._publish(variant, directives) for variant in variants]
         family = directives.get("family", "f1").lower()
-        mime = "image/png" if extension == "png" else "image/jpeg"
-        inline = f"data:{mime};base64,{base64.b64encode(data).decode()}"
-        link = f"{base}/cdn/{key}.{extension}"
         if family == "f2":
-            return {"text": f"![image]({inline})", "images": [], "finish": "stop"}
+            text = "\n".join(f"![image]({inline})" for inline, _ in results)
+            return {"text": text, "images": [], "finish": "stop"}
         if family in ("f3", "f4"):
             return {
                 "text": "Here is the edited picture.",
-                "images": [inline],
+                "images": [inline for inline, _ in results],
                 "finish": "stop",
                 "parts": family == "f4",
             }
         if family == "f5":
-            return {"text": f"Done ({', '.join(done)}): {link}", "images": [], "finish": "stop"}
-        return {
-            "text": _transcript(instruction, key, base, extension, chinese),
-            "images": [],
-            "finish": "stop",
-            "done": done,
-        }
+            links = " ".join(link for _, link in results)
+            return {"text": f"Done ({', '.join(done)}): {links}", "images": [], "finish": "stop"}
+        links = [link for _, link in results]
+        return {"text": _transcript(instruction, links, chinese), "images": [], "finish": "stop"}
+
+    def _publish(self, image: Image.Image, directives) -> tuple[str, str]:
+        """Keep a result for download; its data: URI and its link (broken on request)."""
+        data, extension = _encode(image)
+        key = self.server.results.put(data)
+        inline = f"data:image/jpeg;base64,{base64.b64encode(data).decode()}"
+        if "badlink" in directives:
+            return inline, f"{self.server.base_url}/cdn/expired-{key}.{extension}"
+        if "private" in directives:
+            return inline, f"http://10.0.0.1/cdn/{key}.{extension}"
+        return inline, f"{self.server.base_url}/cdn/{key}.{extension}"
 
     def _stream(self, reply: dict, latency: float, directives) -> None:
         self.send_response(200)
@@ -244,6 +254,8 @@ class DemoHandler(BaseHTTPRequestHandler):
         pieces = list(_pieces(reply["text"]))
         pause = latency / max(1, len(pieces))
         self._chunk(": keep-alive\n\n")
+        if "stall" in directives:
+            time.sleep(latency)  # headers sent, then silence: what idle-timeout proxies cut
         for index, piece in enumerate(pieces):
             if "drop" in directives and index > len(pieces) * 0.6:
                 self.wfile.flush()
@@ -314,13 +326,11 @@ def _encode(image: Image.Image) -> tuple[bytes, str]:
     return out.getvalue(), "jpg"
 
 
-def _transcript(instruction: str, key: str, base: str, extension: str, chinese: bool) -> str:
-    """A reseller-style (F1) transcript: parameters, task id, progress, image, download twin."""
-    params = json.dumps(
-        {"prompt": DIRECTIVE.sub("", instruction).strip(), "ratio": "auto", "n": 1},
-        ensure_ascii=False,
-    )
-    lines = [f"```json\n{params}\n```", f"> ID: `task_{key}`"]
+def _transcript(instruction: str, links: list[str], chinese: bool) -> str:
+    """A reseller-style (F1) transcript: parameters, task id, progress, images, download twins."""
+    prompt = DIRECTIVE.sub("", instruction).strip()
+    params = json.dumps({"prompt": prompt, "ratio": "auto", "n": len(links)}, ensure_ascii=False)
+    lines = [f"```json\n{params}\n```", f"> ID: `task_{secrets.token_hex(6)}`"]
     if chinese:
         lines += ["> 🕐 排队中...", "> ⚡ 生成中...", f"> 🏃 进度 {PROGRESS}", "> ✅ 生成完成"]
         download = "点击下载"
@@ -332,11 +342,12 @@ def _transcript(instruction: str, key: str, base: str, extension: str, chinese: 
             "> ✅ Generation complete",
         ]
         download = "Click to download"
-    image = (
-        f"![gen_{key}]({base}/cdn/{key}.{extension})\n"
-        f"[{download}]({base}/cdn/download/{key}.{extension})"
-    )
-    return "\n".join(lines) + "\n" + image
+    for number, link in enumerate(links, 1):
+        lines += [
+            f"![gen_{number:02d}]({link})",
+            f"[{download}]({link.replace('/cdn/', '/cdn/download/')})",
+        ]
+    return "\n".join(lines)
 
 
 def _pieces(text: str) -> Iterator[str]:

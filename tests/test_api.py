@@ -120,3 +120,26 @@ def test_shaped_payload_reaches_the_gateway_small(client, owner_token, run_jobs,
     body = create(client, owner_token, run_jobs, image=big, instruction="mirror").json()
     detail = client.get(body["url"], **bearer(owner_token)).json()
     assert (detail["results"][0]["width"], detail["results"][0]["height"]) == (32, 16)
+
+
+def test_cancel_and_retry_through_the_api(
+    client, owner_token, owner, django_capture_on_commit_callbacks
+):
+    edit = Edit.objects.create(owner=owner, instruction="blur", model="gpt-4o-image")
+    cancel = reverse("api_edit_cancel", args=[edit.pk])
+    retry = reverse("api_edit_retry", args=[edit.pk])
+    assert client.post(retry, **bearer(owner_token)).status_code == 409
+    response = client.post(cancel, **bearer(owner_token))
+    assert (response.status_code, response.json()["status"]) == (200, "canceled")
+    assert client.post(cancel, **bearer(owner_token)).json()["error"]["code"] == "not_active"
+    with django_capture_on_commit_callbacks() as enqueued:
+        response = client.post(retry, **bearer(owner_token))
+    assert (response.status_code, response.json()["status"], len(enqueued)) == (202, "queued", 1)
+
+
+def test_cancel_of_another_users_edit_is_not_found(client, owner, stranger):
+    edit = Edit.objects.create(owner=owner, instruction="blur", model="gpt-4o-image")
+    token = ApiToken.issue(stranger)[1]
+    for name in ("api_edit_cancel", "api_edit_retry"):
+        assert client.post(reverse(name, args=[edit.pk]), **bearer(token)).status_code == 404
+    assert Edit.objects.get(pk=edit.pk).status == "queued"

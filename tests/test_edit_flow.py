@@ -61,11 +61,64 @@ def test_edit_runs_to_a_before_after_pair(owner_client, run_jobs, stream, settin
 
 
 @pytest.mark.parametrize("family", ["f1", "f2", "f3", "f4", "f5"])
-def test_every_reply_family_gives_one_result(owner_client, run_jobs, family):
-    submit(owner_client, run_jobs, f"mirror [demo:family={family}]")
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "non-stream"])
+def test_every_reply_family_gives_its_results(owner_client, run_jobs, settings, family, stream):
+    settings.GAITU_STREAM = stream
+    submit(owner_client, run_jobs, f"mirror [demo:family={family}] [demo:n=2]")
     edit = Edit.objects.get()
     assert edit.status == Edit.Status.SUCCEEDED, (edit.error_code, edit.error_detail)
-    assert edit.results.count() == 1
+    assert edit.results.count() == 2
+    assert edit.first_progress_at is not None
+    assert "bytes>" in edit.raw_reply or family != "f2"  # data URIs are elided when kept
+    assert len(edit.raw_reply) < 4000
+    assert edit.result_links == []  # done with: the results are stored
+
+
+def test_an_idle_gateway_is_a_named_timeout(owner_client, run_jobs, settings):
+    settings.GAITU_READ_TIMEOUT = 0.3
+    submit(owner_client, run_jobs, "blur [demo:stall] [demo:latency=1.5]")
+    edit = Edit.objects.get()
+    assert (edit.status, edit.error_code) == ("failed", "timeout")
+    assert "0.3 s" in edit.error_detail
+
+
+def test_a_failed_download_is_retried_without_a_second_generation(
+    owner_client, run_jobs, monkeypatch
+):
+    from editor import fetch, pipeline
+
+    generations = []
+    real_request, real_fetch = pipeline.request_edit_with_retries, fetch.fetch_image
+    monkeypatch.setattr(
+        pipeline,
+        "request_edit_with_retries",
+        lambda *a, **k: generations.append(1) or real_request(*a, **k),
+    )
+
+    def flaky_fetch(*args, **kwargs):
+        raise fetch.FetchError("download_failed", "HTTP 503")
+
+    monkeypatch.setattr(pipeline, "fetch_image", flaky_fetch)
+    submit(owner_client, run_jobs, "sepia")
+    edit = Edit.objects.get()
+    assert (edit.status, edit.error_code, len(generations)) == ("failed", "download_failed", 1)
+    assert len(edit.result_links) == 1
+
+    monkeypatch.setattr(pipeline, "fetch_image", real_fetch)
+    with run_jobs():
+        owner_client.post(reverse("edit_retry", args=[edit.pk]))
+    edit.refresh_from_db()
+    assert (edit.status, len(generations)) == ("succeeded", 1)
+
+
+def test_links_that_fail_twice_are_dropped_so_the_next_retry_generates_anew(owner_client, run_jobs):
+    submit(owner_client, run_jobs, "sepia [demo:badlink]")
+    edit = Edit.objects.get()
+    assert edit.result_links
+    with run_jobs():
+        owner_client.post(reverse("edit_retry", args=[edit.pk]))
+    edit.refresh_from_db()
+    assert (edit.status, edit.error_code, edit.result_links) == ("failed", "download_failed", [])
 
 
 def test_several_pictures_go_in_order(owner_client, run_jobs):
@@ -88,6 +141,9 @@ def test_several_pictures_go_in_order(owner_client, run_jobs):
         ("[demo:moderation]", "content_filtered", "input_moderation"),
         ("[demo:error]", "upstream_error", "crashed"),
         ("[demo:drop]", "connection_failed", ""),
+        ("[demo:filter]", "content_filtered", ""),
+        ("[demo:badlink]", "download_failed", "HTTP 404"),
+        ("[demo:private]", "link_blocked", "10.0.0.1"),
     ],
 )
 def test_a_failed_edit_says_why_and_keeps_the_original(

@@ -2,41 +2,19 @@
 create_api_token, edits through the JSON API, results compared with the original."""
 
 import io
-import time
 
-import httpx
 import pytest
 from PIL import Image
 
 from .factories import image_bytes
-from .live import manage, running_gaitu
+from .live import running_gaitu
+from .live import wait_for_edit as wait_for
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    with running_gaitu(tmp_path_factory.mktemp("live-api"), GAITU_DEMO_LATENCY="1") as (url, env):
-        env = {**env, "DJANGO_SUPERUSER_PASSWORD": "a long pass phrase"}
-        manage(
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            "admin",
-            "--email",
-            "admin@example.com",
-            env=env,
-        )
-        token = manage("create_api_token", "admin", env=env).strip()
-        yield url, httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"})
-
-
-def wait_for(client: httpx.Client, url: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        detail = client.get(url).json()
-        if detail["status"] not in ("queued", "running"):
-            return detail
-        time.sleep(0.2)
-    raise AssertionError(f"edit still {detail['status']} after {timeout}s")
+    with running_gaitu(tmp_path_factory.mktemp("live-api"), GAITU_DEMO_LATENCY="1") as gaitu:
+        yield gaitu.url, gaitu.api()
 
 
 @pytest.mark.parametrize("instruction", ["rotate it", "把它变成黑白"])
