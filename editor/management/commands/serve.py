@@ -33,6 +33,8 @@ class Command(BaseCommand):
             "--worker-class", "gthread", "--workers", "1", "--threads", "32",
             "--graceful-timeout", str(GRACE_SECONDS), "--timeout", "120",
             "--no-control-socket",
+            # Cards poll every second; a connection kept that long is never cut mid-reuse.
+            "--keep-alive", "30",
         ]  # fmt: skip
         worker = [python, "manage.py", "run_worker"]
         # Own process groups: Ctrl+C reaches this process only, which then stops each child
