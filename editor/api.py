@@ -126,7 +126,7 @@ def edit_json(edit: Edit, request: HttpRequest) -> dict:
         "stage": edit.stage,
         "progress": edit.progress,
         "error": (
-            {"code": edit.error_code, "message": edit.error_message, "detail": edit.error_detail}
+            {"code": edit.error_code, "message": edit.failure_message, "detail": edit.error_detail}
             if edit.error_code
             else None
         ),

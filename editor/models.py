@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .reply import FAILURE_CODES
+
 
 def _random_name(folder: str, filename: str) -> str:
     """Stored files get random names: the upload's own name is neither trusted nor revealed."""
@@ -96,6 +98,11 @@ class Edit(models.Model):
 
     def __str__(self) -> str:
         return self.instruction[:60]
+
+    @property
+    def failure_message(self) -> str:
+        """The failure in the reader's language (the worker stored it in its own)."""
+        return str(FAILURE_CODES.get(self.error_code, self.error_message))
 
     @property
     def elapsed_seconds(self) -> int:

@@ -157,6 +157,10 @@ def test_a_failed_edit_says_why_and_keeps_the_original(
     assert edit.sources.get().file.storage.exists(edit.sources.get().file.name)
     card = owner_client.get(reverse("edit_detail", args=[edit.pk]), HTTP_HX_REQUEST="true")
     assert edit.error_message in card.text
+    chinese = owner_client.get(
+        reverse("edit_detail", args=[edit.pk]), HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="zh"
+    )
+    assert edit.error_message not in chinese.text  # shown in the reader's language
     assert reverse("edit_retry", args=[edit.pk]) in card.text
     assert "hx-trigger" not in card.text  # a finished card stops polling
 
