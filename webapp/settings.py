@@ -205,23 +205,39 @@ DATA_UPLOAD_MAX_NUMBER_FILES = GAITU_MAX_INPUTS + 1
 # --- Background jobs -------------------------------------------------------------------------
 
 TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
-HUEY = {
-    "huey_class": "huey.SqliteHuey",
-    "name": "gaitu",
-    "filename": str(DATA_DIR / "queue.sqlite3"),
-    "immediate": False,
-    "results": True,
-    "consumer": {
-        "workers": GAITU_WORKER_THREADS,
-        "worker_type": "thread",
-        # An idle consumer polls at most every 0.25 s, so a new edit starts almost at once.
-        "initial_delay": 0.05,
-        "backoff": 1.25,
-        "max_delay": 0.25,
-        "periodic": True,
-        "check_worker_health": True,
-    },
+HUEY_CONSUMER = {
+    "workers": GAITU_WORKER_THREADS,
+    "worker_type": "thread",
+    # An idle consumer polls at most every 0.25 s, so a new edit starts almost at once.
+    "initial_delay": 0.05,
+    "backoff": 1.25,
+    "max_delay": 0.25,
+    "periodic": True,
+    "check_worker_health": True,
 }
+GAITU_QUEUE_URL = env_str("GAITU_QUEUE_URL")
+if GAITU_QUEUE_URL.startswith(("redis://", "rediss://", "unix://")):
+    # Workers on several machines share one Redis queue (pip install redis).
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "gaitu",
+        "url": GAITU_QUEUE_URL,
+        "blocking": True,
+        "immediate": False,
+        "results": True,
+        "consumer": HUEY_CONSUMER,
+    }
+elif GAITU_QUEUE_URL:
+    raise ImproperlyConfigured("GAITU_QUEUE_URL must be a redis:// URL (or unset for SQLite).")
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "gaitu",
+        "filename": str(DATA_DIR / "queue.sqlite3"),
+        "immediate": False,
+        "results": True,
+        "consumer": HUEY_CONSUMER,
+    }
 
 LOGGING = {
     "version": 1,
