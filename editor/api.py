@@ -1,24 +1,29 @@
 """The JSON API (`/api/v1/`), for scripts. Authenticated by API token only, never by cookie,
-which is why its views are exempt from CSRF."""
+which is why its views are exempt from CSRF. Described in openapi.py."""
 
 from collections.abc import Callable
 from functools import wraps
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
-from django.http import HttpRequest, JsonResponse
+from django.core.paginator import EmptyPage, Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .access import bearer_token
 from .forms import EditForm
-from .models import ApiToken, Edit
+from .limits import body_too_large, submission_limit
+from .models import ApiToken, Edit, Share
+from .openapi import openapi_document
 from .pipeline import submit_edit
 from .tasks import enqueue_on_commit
+
+PAGE_SIZE = 20
 
 
 def error(status: int, code: str, message: str, **extra) -> JsonResponse:
@@ -42,9 +47,60 @@ def token_required(view: Callable) -> Callable:
     return login_not_required(csrf_exempt(wrapper))
 
 
+def with_own_edit(view: Callable) -> Callable:
+    """Give the view the requester's edit, or answer 404 (also for other people's edits)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, edit_id: UUID):
+        edit = (
+            Edit.objects.prefetch_related("sources", "results")
+            .select_related("share")
+            .filter(pk=edit_id, owner=request.user)
+            .first()
+        )
+        if edit is None:
+            return error(404, "not_found", _("There is no such edit."))
+        return view(request, edit)
+
+    return wrapper
+
+
 @token_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+def edits(request: HttpRequest) -> JsonResponse:
+    return create_edit(request) if request.method == "POST" else list_edits(request)
+
+
+def list_edits(request: HttpRequest) -> JsonResponse:
+    chosen = Edit.objects.filter(owner=request.user).prefetch_related("sources", "results")
+    status = request.GET.get("status")
+    if status:
+        if status not in Edit.Status.values:
+            choices = ", ".join(Edit.Status.values)
+            return error(400, "invalid", _("status must be one of: %s") % choices, field="status")
+        chosen = chosen.filter(status=status)
+    paginator = Paginator(chosen.select_related("share"), PAGE_SIZE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except (EmptyPage, ValueError):
+        return error(404, "not_found", _("There is no such page."), field="page")
+    return JsonResponse(
+        {
+            "results": [edit_json(edit, request) for edit in page],
+            "count": paginator.count,
+            "page": page.number,
+            "pages": paginator.num_pages,
+        }
+    )
+
+
 def create_edit(request: HttpRequest) -> JsonResponse:
+    if body_too_large(request):
+        return error(413, "too_large", _("The request body is too large."))
+    if limit := submission_limit(request.user):
+        response = error(429, limit.code, limit.message, retry_after=limit.retry_after)
+        response["Retry-After"] = str(limit.retry_after)
+        return response
     try:
         form = EditForm(request.POST, {"images": request.FILES.getlist("image")})
         valid = form.is_valid()
@@ -73,32 +129,21 @@ def _form_error(form: EditForm) -> JsonResponse:
     return error(400, problem.code or "invalid", message, field=api_field)
 
 
-def _own_edit(request: HttpRequest, edit_id: UUID) -> Edit | None:
-    return (
-        Edit.objects.prefetch_related("sources", "results")
-        .filter(pk=edit_id, owner=request.user)
-        .first()
-    )
-
-
-NOT_FOUND = {"status": 404, "code": "not_found", "message": _lazy("There is no such edit.")}
-
-
 @token_required
-@require_GET
-def edit_detail(request: HttpRequest, edit_id: UUID) -> JsonResponse:
-    edit = _own_edit(request, edit_id)
-    if edit is None:
-        return error(**NOT_FOUND)
+@require_http_methods(["GET", "DELETE"])
+@with_own_edit
+def edit_detail(request: HttpRequest, edit: Edit) -> HttpResponse:
+    if request.method == "DELETE":
+        edit.cancel()  # a running edit's worker lets go before its row disappears
+        edit.delete_with_files()
+        return HttpResponse(status=204)
     return JsonResponse(edit_json(edit, request))
 
 
 @token_required
 @require_POST
-def cancel_edit(request: HttpRequest, edit_id: UUID) -> JsonResponse:
-    edit = _own_edit(request, edit_id)
-    if edit is None:
-        return error(**NOT_FOUND)
+@with_own_edit
+def cancel_edit(request: HttpRequest, edit: Edit) -> JsonResponse:
     if not edit.cancel():
         return error(409, "not_active", _("Only a queued or running edit can be canceled."))
     return JsonResponse(edit_json(edit, request))
@@ -106,20 +151,66 @@ def cancel_edit(request: HttpRequest, edit_id: UUID) -> JsonResponse:
 
 @token_required
 @require_POST
-def retry_edit(request: HttpRequest, edit_id: UUID) -> JsonResponse:
-    edit = _own_edit(request, edit_id)
-    if edit is None:
-        return error(**NOT_FOUND)
+@with_own_edit
+def retry_edit(request: HttpRequest, edit: Edit) -> JsonResponse:
     if not edit.requeue():
         return error(409, "not_retryable", _("Only a failed or canceled edit can be retried."))
     enqueue_on_commit(edit)
     return JsonResponse(edit_json(edit, request), status=202)
 
 
+@token_required
+@require_http_methods(["POST", "DELETE"])
+@with_own_edit
+def share_edit(request: HttpRequest, edit: Edit) -> HttpResponse:
+    """POST makes (or updates) the public link; DELETE revokes it."""
+    if request.method == "DELETE":
+        Share.objects.filter(edit=edit).delete()
+        return HttpResponse(status=204)
+    if edit.status != Edit.Status.SUCCEEDED:
+        return error(409, "not_shareable", _("Only a finished edit with a result can be shared."))
+    share, created = Share.objects.update_or_create(
+        edit=edit,
+        defaults={
+            "show_original": _flag(request.POST.get("show_original"), True),
+            "show_instruction": _flag(request.POST.get("show_instruction"), True),
+        },
+    )
+    return JsonResponse(share_json(share, request), status=201 if created else 200)
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@token_required
+@require_GET
+def models(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"models": settings.GAITU_MODELS, "default": settings.GAITU_MODELS[0]})
+
+
+@login_not_required
+@require_GET
+def openapi(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(openapi_document(request.build_absolute_uri("/api/v1")))
+
+
+def share_json(share: Share, request: HttpRequest) -> dict:
+    return {
+        "url": request.build_absolute_uri(reverse("shared", args=[share.token])),
+        "show_original": share.show_original,
+        "show_instruction": share.show_instruction,
+        "created": share.created_at.isoformat(),
+    }
+
+
 def edit_json(edit: Edit, request: HttpRequest) -> dict:
     def media_url(kind: str, position: int) -> str:
         return request.build_absolute_uri(reverse("media", args=[edit.pk, kind, position, "full"]))
 
+    share = getattr(edit, "share", None)
     return {
         "id": str(edit.pk),
         "status": edit.status,
@@ -137,6 +228,7 @@ def edit_json(edit: Edit, request: HttpRequest) -> dict:
             {"url": media_url("result", r.position), "width": r.width, "height": r.height}
             for r in edit.results.all()
         ],
+        "share": share_json(share, request) if share else None,
         "created": edit.created_at.isoformat(),
         "finished": edit.finished_at.isoformat() if edit.finished_at else None,
     }

@@ -1,6 +1,5 @@
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -75,7 +74,3 @@ class EditForm(forms.Form):
 
     def clean_model(self) -> str:
         return self.cleaned_data.get("model") or settings.GAITU_MODELS[0]
-
-
-class OwnerSetupForm(UserCreationForm):
-    """The first account, created on the first visit; it owns the installation."""

@@ -4,7 +4,7 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -98,6 +98,17 @@ class Edit(models.Model):
 
     def __str__(self) -> str:
         return self.instruction[:60]
+
+    def delete_with_files(self) -> None:
+        """Delete the edit and, once that is committed, every picture file it owned."""
+        files = [
+            field
+            for image in [*self.sources.all(), *self.results.all()]
+            for field in (image.file, image.thumbnail)
+            if field
+        ]
+        self.delete()
+        transaction.on_commit(lambda: [field.storage.delete(field.name) for field in files])
 
     @property
     def failure_message(self) -> str:
@@ -286,3 +297,22 @@ class ApiToken(models.Model):
             return None
         cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user
+
+
+class Share(models.Model):
+    """A public link to one edit's result. Revoking deletes it, so its token answers 404."""
+
+    edit = models.OneToOneField(Edit, models.CASCADE, related_name="share")
+    # 32 bytes from the OS's CSPRNG: 256 bits, far past guessing.
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    show_original = models.BooleanField(_("show the original"), default=True)
+    show_instruction = models.BooleanField(_("show the instruction"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"share of {self.edit_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.token:
+            self.token = secrets.token_urlsafe(32)
+        super().save(*args, **kwargs)

@@ -1,12 +1,9 @@
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.views import LoginView
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
@@ -15,41 +12,14 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
 from .access import requesting_user
-from .forms import EditForm, OwnerSetupForm
-from .models import Edit, ResultImage, SourceImage
+from .forms import EditForm
+from .limits import body_too_large, submission_limit
+from .models import Edit, ResultImage, Share, SourceImage
 from .pipeline import submit_edit
 from .tasks import enqueue_on_commit
 
 GALLERY_PAGE_SIZE = 24
 RECENT_ON_STUDIO = 8
-
-
-@login_not_required
-def setup(request: HttpRequest) -> HttpResponse:
-    """First run: whoever opens a fresh installation creates the owner account."""
-    User = get_user_model()
-    if User.objects.exists():
-        return redirect("login")
-    form = OwnerSetupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            if User.objects.select_for_update().exists():
-                return redirect("login")
-            owner = form.save(commit=False)
-            owner.is_staff = owner.is_superuser = True
-            owner.save()
-        login(request, owner)
-        return redirect("studio")
-    return render(request, "accounts/setup.html", {"form": form})
-
-
-@login_not_required
-def login_view(request: HttpRequest) -> HttpResponse:
-    if not get_user_model().objects.exists():
-        return redirect("setup")
-    return LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True)(
-        request
-    )
 
 
 def studio(request: HttpRequest) -> HttpResponse:
@@ -58,24 +28,37 @@ def studio(request: HttpRequest) -> HttpResponse:
     return _render_studio(request, EditForm())
 
 
-def _render_studio(request: HttpRequest, form: EditForm, status: int = 200) -> HttpResponse:
+def _render_studio(
+    request: HttpRequest, form: EditForm, refusal: str | None = None, status: int = 200
+) -> HttpResponse:
     recent = _with_images(Edit.objects.filter(owner=request.user))[:RECENT_ON_STUDIO]
-    return render(request, "editor/studio.html", {"form": form, "edits": recent}, status=status)
+    context = {"form": form, "edits": recent, "refusal": refusal}
+    return render(request, "editor/studio.html", context, status=status)
 
 
 def _submit_from_studio(request: HttpRequest) -> HttpResponse:
-    try:
-        form = EditForm(request.POST, {"images": request.FILES.getlist("images")})
-        valid = form.is_valid()
-    except (RequestDataTooBig, TooManyFilesSent):
+    refusal, status = None, 400
+    if body_too_large(request):
+        refusal, status = _("The upload is too large or has too many files."), 413
+    elif limit := submission_limit(request.user):
+        refusal, status = limit.message, 429
+    else:
+        try:
+            form = EditForm(request.POST, {"images": request.FILES.getlist("images")})
+            if form.is_valid():
+                return _submitted(request, form)
+        except (RequestDataTooBig, TooManyFilesSent):
+            refusal = _("The upload is too large or has too many files.")
+    if refusal:
         form = EditForm()
-        form.add_error(None, _("The upload is too large or has too many files."))
-        valid = False
-    if not valid:
-        if request.htmx:
-            response = render(request, "editor/studio.html#upload-form", {"form": form})
-            return reswap(retarget(response, "#upload-form"), "outerHTML")
-        return _render_studio(request, form, status=400)
+    if request.htmx:
+        context = {"form": form, "refusal": refusal}
+        response = render(request, "editor/studio.html#upload-form", context)
+        return reswap(retarget(response, "#upload-form"), "outerHTML")
+    return _render_studio(request, form, refusal=refusal, status=status)
+
+
+def _submitted(request: HttpRequest, form: EditForm) -> HttpResponse:
     edit = submit_edit(
         request.user,
         instruction=form.cleaned_data["instruction"],
@@ -88,7 +71,7 @@ def _submit_from_studio(request: HttpRequest) -> HttpResponse:
 
 
 def _with_images(edits):
-    return edits.prefetch_related("sources", "results")
+    return edits.select_related("share").prefetch_related("sources", "results")
 
 
 def _own_edit(request: HttpRequest, edit_id: UUID) -> Edit:
@@ -150,6 +133,60 @@ def media(request: HttpRequest, edit_id: UUID, kind: str, position: int, variant
         raise Http404
     model = SourceImage if kind == "source" else ResultImage
     image = get_object_or_404(model, edit_id=edit_id, edit__owner=user, position=position)
+    return _picture_response(image, kind, variant, cache="private")
+
+
+@require_POST
+def edit_share(request: HttpRequest, edit_id: UUID) -> HttpResponse:
+    edit = _own_edit(request, edit_id)
+    if edit.status != Edit.Status.SUCCEEDED:
+        messages.warning(request, _("Only a finished edit with a result can be shared."))
+    else:
+        Share.objects.update_or_create(
+            edit=edit,
+            defaults={
+                "show_original": bool(request.POST.get("show_original")),
+                "show_instruction": bool(request.POST.get("show_instruction")),
+            },
+        )
+    return _card_or_page(request, edit)
+
+
+@require_POST
+def edit_unshare(request: HttpRequest, edit_id: UUID) -> HttpResponse:
+    edit = _own_edit(request, edit_id)
+    Share.objects.filter(edit=edit).delete()
+    return _card_or_page(request, edit)
+
+
+def _shared(token: str) -> Share:
+    return get_object_or_404(
+        Share.objects.select_related("edit").prefetch_related("edit__sources", "edit__results"),
+        token=token,
+    )
+
+
+@login_not_required
+def shared(request: HttpRequest, token: str) -> HttpResponse:
+    """The public page of a shared result: no login, nothing else of the owner's."""
+    share = _shared(token)
+    return render(request, "editor/shared.html", {"share": share, "edit": share.edit})
+
+
+@login_not_required
+def shared_media(request: HttpRequest, token: str, kind: str, position: int, variant: str):
+    share = _shared(token)
+    if kind not in MEDIA_KINDS or variant not in MEDIA_VARIANTS:
+        raise Http404
+    if kind == "source" and not share.show_original:
+        raise Http404
+    model = SourceImage if kind == "source" else ResultImage
+    image = get_object_or_404(model, edit=share.edit, position=position)
+    # Public, but not for shared caches: a revoked link must stop working everywhere.
+    return _picture_response(image, kind, variant, cache="no-cache")
+
+
+def _picture_response(image, kind: str, variant: str, *, cache: str) -> FileResponse:
     if variant == "thumb":
         if not image.thumbnail:
             raise Http404
@@ -161,8 +198,10 @@ def media(request: HttpRequest, edit_id: UUID, kind: str, position: int, variant
             as_attachment=variant == "download",
             filename=_download_name(image, kind),
         )
-    # The URL of a stored picture never shows other bytes, so browsers may keep it.
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    # A private URL of a stored picture never shows other bytes, so browsers may keep it.
+    response["Cache-Control"] = (
+        "private, max-age=31536000, immutable" if cache == "private" else "no-cache"
+    )
     response["Content-Security-Policy"] = MEDIA_CSP
     return response
 
