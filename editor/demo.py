@@ -128,7 +128,6 @@ class _ResultStore:
 
 
 ERROR_BODIES = {
-    401: {"message": "无效的令牌 (request id: demo)", "type": "new_api_error", "code": ""},
     402: {
         "message": "用户额度不足, 剩余额度: ＄0.000000 (request id: demo)",
         "type": "new_api_error",
@@ -170,7 +169,8 @@ class DemoHandler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._send_json(404, {"error": {"message": "not found"}})
             return
-        if not self.headers.get("Authorization", "").startswith("Bearer "):
+        authorization = self.headers.get("Authorization", "")
+        if not authorization.startswith("Bearer "):
             self._send_json(401, {"error": {"message": "missing bearer token"}})
             return
         try:
@@ -182,6 +182,12 @@ class DemoHandler(BaseHTTPRequestHandler):
             return
         directives = parse_directives(instruction)
         status = int(directives.get("fail") or 0)
+        if status == 401:
+            # As OpenAI's own API does: the rejected key, quoted back in the message.
+            key = authorization.removeprefix("Bearer ")
+            message = f"Incorrect API key provided: {key}. (request id: demo)"
+            self._send_json(401, {"error": {"message": message, "code": "invalid_api_key"}})
+            return
         if status:
             self._send_error_page(status)
             return

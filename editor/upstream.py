@@ -10,7 +10,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -178,8 +178,31 @@ def request_edit(
     """Send one chat-edit request and read the reply to its end.
 
     Returns the parsed reply (which may itself carry a failure, e.g. a refusal); raises
-    UpstreamFailure when the gateway could not be reached or answered with an error.
+    UpstreamFailure when the gateway could not be reached or answered with an error. Some
+    gateways quote the key back in their errors; it is cut out of everything kept.
     """
+    try:
+        outcome = _request_once(gateway, payload, on_progress, client)
+    except UpstreamFailure as exc:
+        exc.failure = _without_key(exc.failure, gateway.api_key)
+        exc.raw_text = exc.raw_text.replace(gateway.api_key, "***")
+        raise
+    outcome.raw_text = outcome.raw_text.replace(gateway.api_key, "***")
+    if outcome.reply.failure:
+        outcome.reply.failure = _without_key(outcome.reply.failure, gateway.api_key)
+    return outcome
+
+
+def _without_key(problem: Failure, key: str) -> Failure:
+    return replace(problem, detail=problem.detail.replace(key, "***"))
+
+
+def _request_once(
+    gateway: Gateway,
+    payload: dict,
+    on_progress: Callable[[ParsedReply], None] | None,
+    client: httpx.Client | None,
+) -> Outcome:
     own_client = client is None
     client = client or httpx.Client(trust_env=False)
     reading = _Reading(ReplyAccumulator(), time.monotonic() + gateway.total_timeout, on_progress)

@@ -132,7 +132,7 @@ def test_several_pictures_go_in_order(owner_client, run_jobs):
 @pytest.mark.parametrize(
     ("directive", "code", "words"),
     [
-        ("[demo:fail=401]", "key_rejected", "无效的令牌"),
+        ("[demo:fail=401]", "key_rejected", "Incorrect API key provided"),
         ("[demo:fail=402]", "quota_exhausted", "额度不足"),
         ("[demo:fail=429]", "rate_limited", "饱和"),
         ("[demo:fail=503]", "model_unavailable", "无可用渠道"),
