@@ -10,14 +10,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
-from bench import concurrency  # noqa: E402
+from bench import concurrency, load  # noqa: E402
 
-BENCHMARKS = [("Concurrency (demo gateway, 3 s per edit)", concurrency)]
+BENCHMARKS = [
+    ("Concurrency (demo gateway, 3 s per edit)", concurrency),
+    ("Load (uploads and browsing)", load),
+]
 
 
 def main() -> None:
+    chosen = sys.argv[1:]  # e.g. `bench/run.py load` runs only that one
     rows = []
     for title, module in BENCHMARKS:
+        if chosen and module.__name__.rsplit(".", 1)[-1] not in chosen:
+            continue
         print(f"running: {title} …", file=sys.stderr, flush=True)
         rows += [(title, *row) for row in module.run()]
     cpu = platform.processor() or platform.machine()

@@ -109,7 +109,7 @@ def parse_directives(instruction: str) -> dict[str, str]:
 class _ResultStore:
     """The last few results, in memory: Gaitu downloads each one right after it is made."""
 
-    def __init__(self, capacity: int = 48):
+    def __init__(self, capacity: int = 200):
         self.capacity = capacity
         self._items: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()

@@ -19,9 +19,28 @@
       var img = document.createElement("img");
       img.alt = file.name;
       img.src = URL.createObjectURL(file);
-      img.onload = function () { URL.revokeObjectURL(img.src); };
+      img.addEventListener("load", function () { URL.revokeObjectURL(img.src); });
       box.appendChild(img);
     });
+  });
+
+  // Copy a share link to the clipboard, and say so on the button.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    if (!field) return;
+    field.select();
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = "✓";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done);
+    } else if (document.execCommand("copy")) {
+      done();
+    }
   });
 
   // Once the first edit is submitted, the "no edits yet" line has nothing left to say.

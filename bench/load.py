@@ -1,0 +1,127 @@
+"""Load: 50 concurrent uploaders plus gallery and status browsing for 30 seconds, on loopback.
+
+Goals: zero 5xx answers, zero "database is locked", nothing lost (every accepted edit
+finishes). Prints requests per second and p95 latency. Submission rate limits are off here:
+the point is what the server withstands, not what one person may do.
+"""
+
+import re
+import signal
+import statistics
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from tests.factories import image_bytes
+from tests.live import Gaitu, free_port, stop, wait_for_edit
+
+SECONDS = 30
+UPLOADERS = 50
+BROWSERS = 8
+USERS = 10
+
+
+def run() -> list[tuple[str, str, str]]:
+    with tempfile.TemporaryDirectory(prefix="gaitu-load-") as folder:
+        gateway_port = free_port()
+        gaitu = Gaitu(
+            Path(folder),
+            GAITU_API_BASE=f"http://127.0.0.1:{gateway_port}",
+            GAITU_API_KEY="load",
+            GAITU_FETCH_ALLOW_HOSTS="127.0.0.1",
+            GAITU_DEMO_LATENCY="1",
+            GAITU_RATE_LIMIT="0",
+            GAITU_MAX_ACTIVE_PER_USER="16",
+            GAITU_WORKER_THREADS="32",
+        )
+        gateway = gaitu.start("demo_gateway", "--port", str(gateway_port))
+        web = gaitu.start("serve", "--no-worker")
+        gaitu.wait_until_up(web)
+        worker = gaitu.start("run_worker")
+        try:
+            clients = [gaitu.api(f"load{n}") for n in range(USERS)]
+            results, accepted = _hammer(clients)
+            details = [
+                wait_for_edit(client, url, timeout=120, every=0.5) for client, url in accepted
+            ]
+            finished = [detail["status"] for detail in details]
+            problems = Counter(
+                (d["error"] or {}).get("code") for d in details if d["status"] != "succeeded"
+            )
+        finally:
+            stop(worker)
+            stop(web, signal.SIGTERM)
+            stop(gateway)
+        locked = len(re.findall("database is locked", gaitu.output()))
+    statuses = Counter(status for status, _ in results)
+    p95 = statistics.quantiles([seconds for _, seconds in results], n=20)[-1]
+    server_errors = sum(n for status, n in statuses.items() if status >= 500 or status == 0)
+    lost = len(accepted) - finished.count("succeeded")
+    lost_why = ", ".join(f"{code}: {n}" for code, n in problems.items())
+    return [
+        (
+            f"{UPLOADERS} uploaders + {BROWSERS} browsers, {SECONDS} s",
+            f"{len(results) / SECONDS:.0f} req/s, p95 {p95:.3f} s",
+            "report",
+        ),
+        (
+            "5xx or failed requests / database locked / lost edits",
+            f"{server_errors} / {locked} / {lost} (of {len(accepted)} accepted) {lost_why}",
+            "0 / 0 / 0",
+        ),
+    ]
+
+
+def _hammer(clients: list[httpx.Client]):
+    stop_at = time.monotonic() + SECONDS
+    results: list[tuple[int, float]] = []
+    accepted: list[tuple[httpx.Client, str]] = []
+    lock = threading.Lock()
+    photo = image_bytes((800, 600), quality=85)
+
+    def timed(call, *args, **kwargs) -> httpx.Response | None:
+        began = time.monotonic()
+        try:
+            response = call(*args, **kwargs)
+            status = response.status_code
+        except httpx.HTTPError:
+            response, status = None, 0
+        with lock:
+            results.append((status, time.monotonic() - began))
+        return response
+
+    def uploader(n: int) -> None:
+        client = clients[n % len(clients)]
+        while time.monotonic() < stop_at:
+            response = timed(
+                client.post,
+                "/api/v1/edits",
+                data={"instruction": f"mirror {n}"},
+                files={"image": ("p.jpg", photo, "image/jpeg")},
+            )
+            if response is not None and response.status_code == 202:
+                url = response.json()["url"]
+                with lock:
+                    accepted.append((client, url))
+                for _ in range(3):
+                    timed(client.get, url)
+                    time.sleep(0.3)
+
+    def browser(n: int) -> None:
+        client = clients[n % len(clients)]
+        while time.monotonic() < stop_at:
+            timed(client.get, "/api/v1/edits")
+            timed(client.get, "/api/v1/edits?page=2")
+            time.sleep(0.1)
+
+    with ThreadPoolExecutor(UPLOADERS + BROWSERS) as pool:
+        jobs = [pool.submit(uploader, n) for n in range(UPLOADERS)]
+        jobs += [pool.submit(browser, n) for n in range(BROWSERS)]
+        for job in jobs:
+            job.result()
+    return results, accepted
