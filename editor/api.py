@@ -102,7 +102,8 @@ def create_edit(request: HttpRequest) -> JsonResponse:
         response["Retry-After"] = str(limit.retry_after)
         return response
     try:
-        form = EditForm(request.POST, {"images": request.FILES.getlist("image")})
+        files = {"images": request.FILES.getlist("image")}
+        form = EditForm(request.POST, files, owner=request.user)
         valid = form.is_valid()
     except RequestDataTooBig:
         return error(413, "too_large", _("The request body is too large."))
@@ -115,6 +116,7 @@ def create_edit(request: HttpRequest) -> JsonResponse:
         instruction=form.cleaned_data["instruction"],
         model=form.cleaned_data["model"],
         uploads=form.cleaned_data["images"],
+        parent=form.cleaned_data["parent"],
     )
     url = request.build_absolute_uri(reverse("api_edit", args=[edit.pk]))
     return JsonResponse({"id": str(edit.pk), "status": edit.status, "url": url}, status=202)

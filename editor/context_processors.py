@@ -7,4 +7,6 @@ def gaitu(request: HttpRequest) -> dict:
         "demo_mode": settings.GAITU_DEMO,
         "upload_max_mb": settings.GAITU_UPLOAD_MAX_MB,
         "max_attempts": settings.GAITU_MAX_ATTEMPTS,
+        "max_inputs": settings.GAITU_MAX_INPUTS,
+        "upload_max_bytes": settings.GAITU_UPLOAD_MAX_MB * 2**20,
     }

@@ -3,7 +3,10 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from uuid import UUID
+
 from .imaging import InvalidImage, inspect_upload
+from .models import ResultImage
 
 
 class MultipleImageInput(forms.ClearableFileInput):
@@ -18,7 +21,9 @@ class MultipleImageField(forms.FileField):
     def clean(self, data, initial=None):
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
         if not files:
-            raise forms.ValidationError(self.error_messages["required"], code="required")
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return []
         limit = settings.GAITU_MAX_INPUTS
         if len(files) > limit:
             raise forms.ValidationError(
@@ -49,10 +54,9 @@ class MultipleImageField(forms.FileField):
 
 
 class EditForm(forms.Form):
-    images = MultipleImageField(
-        label=_("Pictures"),
-        error_messages={"required": _("Choose at least one picture to edit.")},
-    )
+    images = MultipleImageField(label=_("Pictures"), required=False)
+    # "Edit this result again": the result (as "<edit id>:<position>") to start from.
+    parent = forms.CharField(required=False, widget=forms.HiddenInput)
     instruction = forms.CharField(
         label=_("What should change?"),
         max_length=4000,
@@ -67,10 +71,40 @@ class EditForm(forms.Form):
     )
     model = forms.ChoiceField(label=_("Model"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.owner = owner
         self.fields["model"].choices = [(m, m) for m in settings.GAITU_MODELS]
         self.fields["model"].initial = settings.GAITU_MODELS[0]
+        if self.initial.get("parent"):
+            self.fields["instruction"].widget.attrs["autofocus"] = True
 
     def clean_model(self) -> str:
         return self.cleaned_data.get("model") or settings.GAITU_MODELS[0]
+
+    def clean_parent(self) -> ResultImage | None:
+        value = self.cleaned_data.get("parent", "")
+        if not value:
+            return None
+        edit_id, _sep, position = value.partition(":")
+        try:
+            return ResultImage.objects.select_related("edit").get(
+                edit_id=UUID(edit_id), position=int(position or 0), edit__owner=self.owner
+            )
+        except (ValueError, ResultImage.DoesNotExist):
+            raise forms.ValidationError(
+                _("That result is no longer there."), code="invalid_parent"
+            ) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("images") and not cleaned.get("parent") and "images" not in self.errors:
+            self.add_error(
+                "images",
+                forms.ValidationError(_("Choose at least one picture to edit."), code="required"),
+            )
+        if cleaned.get("parent") and len(cleaned.get("images") or []) >= settings.GAITU_MAX_INPUTS:
+            self.add_error(
+                "images", forms.ValidationError(_("Too many pictures."), code="too_many")
+            )
+        return cleaned

@@ -79,6 +79,14 @@ class Edit(models.Model):
         blank=True,
         help_text=_("Result links of a finished generation whose download is still to do."),
     )
+    parent = models.ForeignKey(
+        "ResultImage",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text=_("The result this edit started from, for “edit again”."),
+    )
     raw_reply = models.TextField(blank=True, help_text=_("The gateway's reply, data URIs elided."))
     usage = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

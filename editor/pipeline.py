@@ -64,16 +64,30 @@ def configured_gateway() -> Gateway:
 
 
 def submit_edit(
-    owner, *, instruction: str, model: str, uploads: Sequence[tuple[UploadedFile, ImageInfo]]
+    owner,
+    *,
+    instruction: str,
+    model: str,
+    uploads: Sequence[tuple[UploadedFile, ImageInfo]],
+    parent: ResultImage | None = None,
 ) -> Edit:
-    """Store the edit and its originals, and queue the job once they are committed."""
+    """Store the edit and its originals, and queue the job once they are committed.
+
+    With a parent (edit again), that result is the first original, copied so the new edit
+    keeps it even if the parent edit is deleted later.
+    """
     from .tasks import enqueue_on_commit
 
     saved: list[SourceImage] = []
     try:
         with transaction.atomic():
-            edit = Edit.objects.create(owner=owner, instruction=instruction, model=model)
-            for position, (upload, info) in enumerate(uploads):
+            edit = Edit.objects.create(
+                owner=owner, instruction=instruction, model=model, parent=parent
+            )
+            originals = [(upload, info) for upload, info in uploads]
+            if parent:
+                originals.insert(0, _as_upload(parent))
+            for position, (upload, info) in enumerate(originals):
                 source = SourceImage(
                     edit=edit,
                     position=position,
@@ -91,6 +105,14 @@ def submit_edit(
             source.file.delete(save=False)
         raise
     return edit
+
+
+def _as_upload(result: ResultImage) -> tuple[ContentFile, ImageInfo]:
+    with result.file.open("rb") as stored:
+        data = ContentFile(stored.read(), name=f"gaitu-{str(result.edit_id)[:8]}-edited")
+    extension = RESULT_EXTENSIONS.get(result.content_type, ".img")
+    info = ImageInfo("", result.content_type, extension, result.width, result.height)
+    return data, info
 
 
 def perform_edit(edit: Edit) -> None:

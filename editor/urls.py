@@ -30,6 +30,7 @@ urlpatterns = [
         views.media,
         name="media",
     ),
+    path("edits/<uuid:edit_id>/delete/", views.edit_delete, name="edit_delete"),
     path("edits/<uuid:edit_id>/share/", views.edit_share, name="edit_share"),
     path("edits/<uuid:edit_id>/unshare/", views.edit_unshare, name="edit_unshare"),
     path("s/<str:token>", views.shared, name="shared"),

@@ -6,8 +6,10 @@ from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
@@ -19,20 +21,40 @@ from .pipeline import submit_edit
 from .tasks import enqueue_on_commit
 
 GALLERY_PAGE_SIZE = 24
+# Ready-made instructions: a short label, and the instruction it writes.
+PRESETS = [
+    (_lazy("Remove background"), _lazy("Remove the background, keep the subject sharp")),
+    (_lazy("Blue sky"), _lazy("Replace the background with a blue sky and white clouds")),
+    (_lazy("Watercolour"), _lazy("Make it look like a watercolour painting")),
+    (_lazy("Anime style"), _lazy("Turn it into an anime-style illustration")),
+    (
+        _lazy("Restore old photo"),
+        _lazy("Restore this old photo: fix scratches, sharpen, add natural colour"),
+    ),
+    (_lazy("Product on white"), _lazy("Product photo on a clean white background")),
+    (_lazy("Black and white"), _lazy("Black and white, high contrast")),
+]
 RECENT_ON_STUDIO = 8
 
 
 def studio(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _submit_from_studio(request)
-    return _render_studio(request, EditForm())
+    form = EditForm(owner=request.user, initial={"parent": request.GET.get("again", "")})
+    return _render_studio(request, form)
 
 
 def _render_studio(
     request: HttpRequest, form: EditForm, refusal: str | None = None, status: int = 200
 ) -> HttpResponse:
     recent = _with_images(Edit.objects.filter(owner=request.user))[:RECENT_ON_STUDIO]
-    context = {"form": form, "edits": recent, "refusal": refusal}
+    context = {
+        "form": form,
+        "edits": recent,
+        "refusal": refusal,
+        "parent": _parent_of(form),
+        "presets": PRESETS,
+    }
     return render(request, "editor/studio.html", context, status=status)
 
 
@@ -44,18 +66,31 @@ def _submit_from_studio(request: HttpRequest) -> HttpResponse:
         refusal, status = limit.message, 429
     else:
         try:
-            form = EditForm(request.POST, {"images": request.FILES.getlist("images")})
+            files = {"images": request.FILES.getlist("images")}
+            form = EditForm(request.POST, files, owner=request.user)
             if form.is_valid():
                 return _submitted(request, form)
         except (RequestDataTooBig, TooManyFilesSent):
             refusal = _("The upload is too large or has too many files.")
     if refusal:
-        form = EditForm()
+        form = EditForm(owner=request.user)
     if request.htmx:
-        context = {"form": form, "refusal": refusal}
+        context = {"form": form, "refusal": refusal, "parent": _parent_of(form), "presets": PRESETS}
         response = render(request, "editor/studio.html#upload-form", context)
         return reswap(retarget(response, "#upload-form"), "outerHTML")
     return _render_studio(request, form, refusal=refusal, status=status)
+
+
+def _parent_of(form: EditForm):
+    """The result an "edit again" form starts from, to show it in the form."""
+    if form.is_bound:
+        return form.cleaned_data.get("parent") if hasattr(form, "cleaned_data") else None
+    value = form.initial.get("parent")
+    if not value:
+        return None
+    probe = EditForm({"parent": value}, owner=form.owner)
+    probe.is_valid()
+    return probe.cleaned_data.get("parent")
 
 
 def _submitted(request: HttpRequest, form: EditForm) -> HttpResponse:
@@ -64,9 +99,11 @@ def _submitted(request: HttpRequest, form: EditForm) -> HttpResponse:
         instruction=form.cleaned_data["instruction"],
         model=form.cleaned_data["model"],
         uploads=form.cleaned_data["images"],
+        parent=form.cleaned_data["parent"],
     )
     if request.htmx:
-        return render(request, "editor/studio.html#submitted", {"edit": edit, "form": EditForm()})
+        context = {"edit": edit, "form": EditForm(owner=request.user), "presets": PRESETS}
+        return render(request, "editor/studio.html#submitted", context)
     return redirect("edit_detail", edit_id=edit.pk)
 
 
@@ -80,10 +117,16 @@ def _own_edit(request: HttpRequest, edit_id: UUID) -> Edit:
 
 def edit_detail(request: HttpRequest, edit_id: UUID) -> HttpResponse:
     """The edit's page; for htmx, just its card (which keeps polling while the edit runs)."""
-    edit = _own_edit(request, edit_id)
     if request.htmx:
-        response = render(request, "editor/edit_card.html", {"edit": edit})
+        response = _card(request, _own_edit(request, edit_id))
     else:
+        edit = get_object_or_404(
+            _with_images(Edit.objects)
+            .select_related("parent__edit")
+            .prefetch_related("results__children"),
+            pk=edit_id,
+            owner=request.user,
+        )
         response = render(request, "editor/edit_detail.html", {"edit": edit})
     patch_vary_headers(response, ("HX-Request",))
     return response
@@ -109,15 +152,54 @@ def edit_cancel(request: HttpRequest, edit_id: UUID) -> HttpResponse:
 
 def _card_or_page(request: HttpRequest, edit: Edit) -> HttpResponse:
     if request.htmx:
-        edit.refresh_from_db()
-        return render(request, "editor/edit_card.html", {"edit": edit})
+        return _card(request, _own_edit(request, edit.pk))
     return redirect("edit_detail", edit_id=edit.pk)
 
 
+def _card(request: HttpRequest, edit: Edit) -> HttpResponse:
+    """An edit's card; on its own page the pictures are full size, elsewhere thumbnails."""
+    on_its_page = request.htmx.current_url_abs_path == reverse("edit_detail", args=[edit.pk])
+    context = {"edit": edit, "size": "full" if on_its_page else "thumb"}
+    return render(request, "editor/edit_card.html", context)
+
+
 def gallery(request: HttpRequest) -> HttpResponse:
-    edits = _with_images(Edit.objects.filter(owner=request.user))
-    page = Paginator(edits, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "editor/gallery.html", {"page": page})
+    """The person's edits, newest first: searchable, filterable, loaded a page at a time."""
+    mine = Edit.objects.filter(owner=request.user)
+    query = request.GET.get("q", "").strip()[:200]
+    status = request.GET.get("status", "")
+    model = request.GET.get("model", "")
+    chosen = mine
+    if query:
+        chosen = chosen.filter(instruction__icontains=query)
+    if status in Edit.Status.values:
+        chosen = chosen.filter(status=status)
+    if model:
+        chosen = chosen.filter(model=model)
+    page = Paginator(_with_images(chosen), GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    context = {"page": page, "query": query, "status": status, "model": model,
+               "filters": filters.urlencode(), "statuses": Edit.Status.choices}  # fmt: skip
+    if request.htmx:
+        # The next page of tiles (infinite scroll), or new results for the filters.
+        fragment = "tiles" if request.GET.get("page") else "results"
+        return render(request, f"editor/gallery.html#{fragment}", context)
+    context["models"] = mine.order_by().values_list("model", flat=True).distinct()
+    return render(request, "editor/gallery.html", context)
+
+
+def edit_delete(request: HttpRequest, edit_id: UUID) -> HttpResponse:
+    """Ask first (GET), then delete the edit and its pictures (POST)."""
+    edit = _own_edit(request, edit_id)
+    if request.method != "POST":
+        return render(request, "editor/edit_delete.html", {"edit": edit})
+    edit.cancel()
+    edit.delete_with_files()
+    if request.htmx:
+        return HttpResponse("")
+    messages.success(request, _("The edit and its pictures are deleted."))
+    return redirect("gallery")
 
 
 MEDIA_KINDS = {"source", "result"}

@@ -72,8 +72,8 @@ def test_newcomer_edits_a_picture(live, browser, tmp_path):
     expect(tile.locator("img")).to_have_count(2)
     page.screenshot(path=SCREENSHOTS / "gallery.png")
 
-    tile.locator("a").click()
-    expect(page.locator(".full-pair img")).to_have_count(2)
+    tile.locator("a").first.click()
+    expect(page.locator(".pair img")).to_have_count(2)
 
 
 @pytest.mark.browser
@@ -90,4 +90,4 @@ def test_a_bad_upload_is_explained_in_the_page(live, browser, tmp_path):
     page.set_input_files("#id_images", str(fake))
     page.fill("#id_instruction", "blur")
     page.locator("#upload-form button[type=submit]").click()
-    expect(page.locator("#upload-form .errors")).to_contain_text("not a picture")
+    expect(page.locator("#images-errors")).to_contain_text("not a picture")
