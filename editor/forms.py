@@ -1,9 +1,9 @@
+from uuid import UUID
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-
-from uuid import UUID
 
 from .imaging import InvalidImage, inspect_upload
 from .models import ResultImage
