@@ -20,7 +20,7 @@ from .forms import EditForm
 from .limits import body_too_large, submission_limit
 from .models import ApiToken, Edit, Share
 from .openapi import openapi_document
-from .pipeline import submit_edit
+from .pipeline import offered_models, submit_edit
 from .tasks import enqueue_on_commit
 
 PAGE_SIZE = 20
@@ -190,7 +190,8 @@ def _flag(value: str | None, default: bool) -> bool:
 @token_required
 @require_GET
 def models(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"models": settings.GAITU_MODELS, "default": settings.GAITU_MODELS[0]})
+    models = offered_models(ask_gateway=True)
+    return JsonResponse({"models": models, "default": settings.GAITU_MODELS[0]})
 
 
 @login_not_required

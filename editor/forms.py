@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 
 from .imaging import InvalidImage, inspect_upload
 from .models import ResultImage
+from .pipeline import offered_models
 
 
 class MultipleImageInput(forms.ClearableFileInput):
@@ -74,7 +75,7 @@ class EditForm(forms.Form):
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner = owner
-        self.fields["model"].choices = [(m, m) for m in settings.GAITU_MODELS]
+        self.fields["model"].choices = [(m, m) for m in offered_models()]
         self.fields["model"].initial = settings.GAITU_MODELS[0]
         if self.initial.get("parent"):
             self.fields["instruction"].widget.attrs["autofocus"] = True

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
@@ -22,6 +23,7 @@ from .upstream import (
     UpstreamFailure,
     build_payload,
     data_url,
+    list_models,
     request_edit_with_retries,
 )
 from .upstream import failure as upstream_failure
@@ -61,6 +63,23 @@ def configured_gateway() -> Gateway:
         total_timeout=settings.GAITU_TOTAL_TIMEOUT,
         extra_body=settings.GAITU_EXTRA_BODY,
     )
+
+
+GATEWAY_MODELS_CACHE = "gateway-models"
+
+
+def offered_models(*, ask_gateway: bool = False) -> list[str]:
+    """The configured models first, then what the gateway itself lists (cached ten minutes).
+
+    Only a request that may wait (the picker's own, loaded after the page) asks the gateway;
+    everything else uses what is cached.
+    """
+    listed = cache.get(GATEWAY_MODELS_CACHE)
+    if listed is None and ask_gateway and not settings.GAITU_DEMO:
+        listed = list_models(configured_gateway())
+        cache.set(GATEWAY_MODELS_CACHE, listed, 600 if listed else 60)
+    extra = [name for name in listed or [] if name not in settings.GAITU_MODELS]
+    return [*settings.GAITU_MODELS, *extra]
 
 
 def submit_edit(

@@ -342,3 +342,18 @@ class _Reading:
 
 def _describe(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
+
+
+def list_models(gateway: Gateway, timeout: float = 3.0) -> list[str]:
+    """The model ids the gateway says it serves (GET /v1/models); [] when it won't say."""
+    try:
+        with httpx.Client(trust_env=False, timeout=timeout) as client:
+            response = client.get(
+                f"{api_root(gateway.base_url)}/models",
+                headers={"Authorization": f"Bearer {gateway.api_key}", "User-Agent": USER_AGENT},
+            )
+            response.raise_for_status()
+            listed = response.json().get("data", [])
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return []
+    return sorted({str(item["id"]) for item in listed if isinstance(item, dict) and "id" in item})

@@ -22,6 +22,7 @@ urlpatterns = [
     path("people/", accounts.people, name="people"),
     path("people/<int:user_id>/toggle/", accounts.person_toggle, name="person_toggle"),
     path("gallery/", views.gallery, name="gallery"),
+    path("models/", views.model_options, name="model_options"),
     path("edits/<uuid:edit_id>/", views.edit_detail, name="edit_detail"),
     path("edits/<uuid:edit_id>/retry/", views.edit_retry, name="edit_retry"),
     path("edits/<uuid:edit_id>/cancel/", views.edit_cancel, name="edit_cancel"),

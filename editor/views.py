@@ -17,7 +17,7 @@ from .access import requesting_user
 from .forms import EditForm
 from .limits import body_too_large, submission_limit
 from .models import Edit, ResultImage, Share, SourceImage
-from .pipeline import submit_edit
+from .pipeline import offered_models, submit_edit
 from .tasks import enqueue_on_commit
 
 GALLERY_PAGE_SIZE = 24
@@ -105,6 +105,13 @@ def _submitted(request: HttpRequest, form: EditForm) -> HttpResponse:
         context = {"edit": edit, "form": EditForm(owner=request.user), "presets": PRESETS}
         return render(request, "editor/studio.html#submitted", context)
     return redirect("edit_detail", edit_id=edit.pk)
+
+
+def model_options(request: HttpRequest) -> HttpResponse:
+    """The model picker's options, with what the gateway serves; loaded after the page."""
+    models = [(name, name) for name in offered_models(ask_gateway=True)]
+    context = {"models": models, "chosen": request.GET.get("model")}
+    return render(request, "editor/studio.html#model-options", context)
 
 
 def _with_images(edits):

@@ -252,3 +252,21 @@ def test_media_is_served_to_its_owner_only(owner_client, run_jobs, client, stran
     client.logout()
     for url in urls:
         assert client.get(url).status_code == 404, url
+
+
+def test_the_model_picker_adds_what_the_gateway_serves(owner_client, settings, monkeypatch):
+    from django.core.cache import cache
+
+    from editor import pipeline
+
+    cache.clear()
+    settings.GAITU_DEMO = False
+    settings.GAITU_API_KEY = "k"
+    monkeypatch.setattr(pipeline, "list_models", lambda gateway: ["flux-kontext", "gpt-4o-image"])
+    page = owner_client.get(reverse("studio"))
+    assert "flux-kontext" not in page.text  # the page itself never waits for the gateway
+    options = owner_client.get(reverse("model_options"), {"model": "gpt-4o-image"})
+    assert '<option value="flux-kontext">' in options.text
+    assert '<option value="gpt-4o-image" selected>' in options.text
+    assert "flux-kontext" in owner_client.get(reverse("studio")).text  # cached from now on
+    cache.clear()

@@ -200,3 +200,26 @@ def test_extra_body_is_merged_into_the_request():
     options = gateway("http://x", extra_body={"modalities": ["image", "text"]})
     payload = upstream.build_payload(options, model="m", instruction="i", image_urls=[])
     assert payload["modalities"] == ["image", "text"]
+
+
+def test_the_gateways_models_are_listed():
+    from http.server import BaseHTTPRequestHandler
+
+    class Models(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b'{"data": [{"id": "gemini-2.5-flash-image"}, {"id": "gpt-4o-image"}, {}]}'
+            self.send_response(200 if self.path == "/v1/models" else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    with ScriptedGateway() as server:
+        server.RequestHandlerClass = Models
+        assert upstream.list_models(gateway(server.url)) == [
+            "gemini-2.5-flash-image",
+            "gpt-4o-image",
+        ]
+    assert upstream.list_models(gateway(server.url), timeout=0.5) == []  # gone: no answer
