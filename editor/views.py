@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
@@ -23,16 +23,22 @@ from .tasks import enqueue_on_commit
 GALLERY_PAGE_SIZE = 24
 # Ready-made instructions: a short label, and the instruction it writes.
 PRESETS = [
-    (_lazy("Remove background"), _lazy("Remove the background, keep the subject sharp")),
-    (_lazy("Blue sky"), _lazy("Replace the background with a blue sky and white clouds")),
-    (_lazy("Watercolour"), _lazy("Make it look like a watercolour painting")),
-    (_lazy("Anime style"), _lazy("Turn it into an anime-style illustration")),
     (
-        _lazy("Restore old photo"),
-        _lazy("Restore this old photo: fix scratches, sharpen, add natural colour"),
+        gettext_lazy("Remove background"),
+        gettext_lazy("Remove the background, keep the subject sharp"),
     ),
-    (_lazy("Product on white"), _lazy("Product photo on a clean white background")),
-    (_lazy("Black and white"), _lazy("Black and white, high contrast")),
+    (
+        gettext_lazy("Blue sky"),
+        gettext_lazy("Replace the background with a blue sky and white clouds"),
+    ),
+    (gettext_lazy("Watercolour"), gettext_lazy("Make it look like a watercolour painting")),
+    (gettext_lazy("Anime style"), gettext_lazy("Turn it into an anime-style illustration")),
+    (
+        gettext_lazy("Restore old photo"),
+        gettext_lazy("Restore this old photo: fix scratches, sharpen, add natural colour"),
+    ),
+    (gettext_lazy("Product on white"), gettext_lazy("Product photo on a clean white background")),
+    (gettext_lazy("Black and white"), gettext_lazy("Black and white, high contrast")),
 ]
 RECENT_ON_STUDIO = 8
 
