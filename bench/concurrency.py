@@ -4,14 +4,14 @@ Figures: makespan of the 32 as a multiple of one edit's time (goal <= 1.3), pick
 (queued -> started) p50/p95 (goal <= 0.5 s), and the worker's peak resident memory.
 """
 
-import signal
+import re
 import statistics
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.factories import image_bytes
-from tests.live import Gaitu, free_port, stop, wait_for_edit
+from tests.live import Gaitu, split_gaitu, wait_for_edit
 
 LATENCY = 3.0
 EDITS = 32
@@ -19,33 +19,24 @@ USERS = 8  # 4 edits each: the default GAITU_MAX_ACTIVE_PER_USER
 
 
 def run() -> list[tuple[str, str, str]]:
-    with tempfile.TemporaryDirectory(prefix="gaitu-bench-") as folder:
-        # The demo gateway runs in a process of its own, as a real gateway would elsewhere,
-        # so its Pillow work is not counted as Gaitu's.
-        gateway_port = free_port()
-        gaitu = Gaitu(
+    # The demo gateway runs in a process of its own, as a real gateway would elsewhere,
+    # so its Pillow work is not counted as Gaitu's.
+    with (
+        tempfile.TemporaryDirectory(prefix="gaitu-bench-") as folder,
+        split_gaitu(
             Path(folder),
+            remote_gateway=True,
             GAITU_DEMO_LATENCY=str(LATENCY),
             GAITU_WORKER_THREADS=str(EDITS),
-            GAITU_API_BASE=f"http://127.0.0.1:{gateway_port}",
-            GAITU_API_KEY="bench",
-            GAITU_FETCH_ALLOW_HOSTS="127.0.0.1",
-        )
-        gateway = gaitu.start("demo_gateway", "--port", str(gateway_port))
-        web = gaitu.start("serve", "--no-worker")
-        gaitu.wait_until_up(web)
-        worker = gaitu.start("run_worker")
-        try:
-            clients = [gaitu.api(f"bench{n}") for n in range(USERS)]
-            photo = image_bytes((1024, 768), quality=90)
-            _submit_and_wait([(clients[0], photo, "mirror [single]")])
-            _submit_and_wait([(clients[n % USERS], photo, "mirror [batch]") for n in range(EDITS)])
-            single, makespan, pickups = _figures(gaitu)
-            peak_kib = _peak_rss_kib(worker.pid)
-        finally:
-            stop(worker)
-            stop(web, signal.SIGTERM)
-            stop(gateway)
+        ) as gaitu,
+    ):
+        clients = [gaitu.api(f"bench{n}") for n in range(USERS)]
+        photo = image_bytes((1024, 768), quality=90)
+        _submit_and_wait([(clients[0], photo, "mirror [single]")])
+        _submit_and_wait([(clients[n % USERS], photo, "mirror [batch]") for n in range(EDITS)])
+        single, makespan, pickups = _figures(gaitu)
+        worker_pid = _worker_pid(gaitu)
+        peak_kib = _peak_rss_kib(worker_pid)
     p50 = statistics.median(pickups)
     p95 = statistics.quantiles(pickups, n=20)[-1]
     return [
@@ -91,6 +82,10 @@ def _figures(gaitu: Gaitu) -> tuple[float, float, list[float]]:
     makespan = max(f for _, _, f in batch) - min(q for q, _, _ in batch)
     pickups = [s - q for q, s, _ in batch]
     return single, makespan, pickups
+
+
+def _worker_pid(gaitu: Gaitu) -> int:
+    return int(re.search(r"consumer started with \d+ thread, PID (\d+)", gaitu.output()).group(1))
 
 
 def _peak_rss_kib(pid: int) -> int:

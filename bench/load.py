@@ -6,7 +6,6 @@ the point is what the server withstands, not what one person may do.
 """
 
 import re
-import signal
 import statistics
 import tempfile
 import threading
@@ -18,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from tests.factories import image_bytes
-from tests.live import Gaitu, free_port, stop, wait_for_edit
+from tests.live import split_gaitu, wait_for_edit
 
 SECONDS = 30
 UPLOADERS = 50
@@ -27,37 +26,25 @@ USERS = 10
 
 
 def run() -> list[tuple[str, str, str]]:
-    with tempfile.TemporaryDirectory(prefix="gaitu-load-") as folder:
-        gateway_port = free_port()
-        gaitu = Gaitu(
+    with (
+        tempfile.TemporaryDirectory(prefix="gaitu-load-") as folder,
+        split_gaitu(
             Path(folder),
-            GAITU_API_BASE=f"http://127.0.0.1:{gateway_port}",
-            GAITU_API_KEY="load",
-            GAITU_FETCH_ALLOW_HOSTS="127.0.0.1",
+            remote_gateway=True,
             GAITU_DEMO_LATENCY="1",
             GAITU_RATE_LIMIT="0",
             GAITU_MAX_ACTIVE_PER_USER="16",
             GAITU_WORKER_THREADS="32",
-        )
-        gateway = gaitu.start("demo_gateway", "--port", str(gateway_port))
-        web = gaitu.start("serve", "--no-worker")
-        gaitu.wait_until_up(web)
-        worker = gaitu.start("run_worker")
-        try:
-            clients = [gaitu.api(f"load{n}") for n in range(USERS)]
-            results, accepted = _hammer(clients)
-            details = [
-                wait_for_edit(client, url, timeout=120, every=0.5) for client, url in accepted
-            ]
-            finished = [detail["status"] for detail in details]
-            problems = Counter(
-                (d["error"] or {}).get("code") for d in details if d["status"] != "succeeded"
-            )
-        finally:
-            stop(worker)
-            stop(web, signal.SIGTERM)
-            stop(gateway)
+        ) as gaitu,
+    ):
+        clients = [gaitu.api(f"load{n}") for n in range(USERS)]
+        results, accepted = _hammer(clients)
+        details = [wait_for_edit(client, url, timeout=120, every=0.5) for client, url in accepted]
         locked = len(re.findall("database is locked", gaitu.output()))
+    finished = [detail["status"] for detail in details]
+    problems = Counter(
+        (d["error"] or {}).get("code") for d in details if d["status"] != "succeeded"
+    )
     statuses = Counter(status for status, _ in results)
     p95 = statistics.quantiles([seconds for _, seconds in results], n=20)[-1]
     server_errors = sum(n for status, n in statuses.items() if status >= 500 or status == 0)

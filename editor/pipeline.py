@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from . import demo
 from .fetch import FetchedImage, FetchError, fetch_image
-from .imaging import ImageInfo, make_thumbnail, shape_for_upstream
+from .imaging import ImageInfo, clean_original, make_thumbnail, shape_for_upstream
 from .models import Edit, ResultImage, SourceImage
 from .reply import FAILURE_CODES, Failure, ParsedReply, describe_image_ref
 from .upstream import (
@@ -115,7 +115,9 @@ def submit_edit(
                     height=info.height,
                     content_type=info.content_type,
                 )
-                source.file.save(f"original{info.extension}", upload, save=False)
+                # Stored without EXIF/GPS and other metadata, so none of it is ever served.
+                cleaned = ContentFile(clean_original(upload, info))
+                source.file.save(f"original{info.extension}", cleaned, save=False)
                 saved.append(source)
                 source.save()
             enqueue_on_commit(edit)

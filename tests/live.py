@@ -121,3 +121,35 @@ def wait_for_edit(
             return detail
         time.sleep(every)
     raise AssertionError(f"edit still {detail['status']} after {timeout}s: {detail}")
+
+
+@contextmanager
+def split_gaitu(data_dir: Path, *, remote_gateway: bool = False, **extra_env: str):
+    """Web server and worker as separate processes, as when they run on different machines.
+
+    With remote_gateway, the demo gateway runs in a process of its own and Gaitu is configured
+    for it as for any real gateway (base URL, key), so its work is not counted as Gaitu's.
+    """
+    gateway_port = free_port()
+    if remote_gateway:
+        extra_env = {
+            "GAITU_API_BASE": f"http://127.0.0.1:{gateway_port}/v1",
+            "GAITU_API_KEY": "remote-demo",
+            "GAITU_FETCH_ALLOW_HOSTS": "127.0.0.1",
+            **extra_env,
+        }
+    gaitu = Gaitu(data_dir, **extra_env)
+    running: list[tuple[subprocess.Popen, int]] = []
+    try:
+        if remote_gateway:
+            running.append(
+                (gaitu.start("demo_gateway", "--port", str(gateway_port)), signal.SIGINT)
+            )
+        web = gaitu.start("serve", "--no-worker")
+        running.append((web, signal.SIGTERM))
+        gaitu.wait_until_up(web)
+        running.append((gaitu.start("run_worker"), signal.SIGINT))
+        yield gaitu
+    finally:
+        for proc, sig in reversed(running):
+            stop(proc, sig)

@@ -270,3 +270,24 @@ def test_the_model_picker_adds_what_the_gateway_serves(owner_client, settings, m
     assert '<option value="gpt-4o-image" selected>' in options.text
     assert "flux-kontext" in owner_client.get(reverse("studio")).text  # cached from now on
     cache.clear()
+
+
+def test_gps_is_stripped_from_what_is_stored_and_served(owner_client, run_jobs):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif.get_ifd(0x8825)[2] = (31.0, 14.0, 5.0)  # GPSLatitude
+    exif[0x010F] = "PhoneMaker"
+    photo = io.BytesIO()
+    Image.new("RGB", (80, 40), (10, 200, 30)).save(photo, "JPEG", exif=exif)
+    assert Image.open(io.BytesIO(photo.getvalue())).getexif().get_ifd(0x8825)
+
+    submit(owner_client, run_jobs, files=[upload("gps.jpg", photo.getvalue())])
+    edit = Edit.objects.get()
+    served = b"".join(
+        owner_client.get(reverse("media", args=[edit.pk, "source", 0, "full"])).streaming_content
+    )
+    for data in (served, edit.sources.get().file.open("rb").read()):
+        kept = Image.open(io.BytesIO(data)).getexif()
+        assert not kept.get_ifd(0x8825)
+        assert 0x010F not in kept
+        assert kept[0x0112] == 6  # still displayed upright

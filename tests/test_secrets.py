@@ -5,35 +5,22 @@ gateway quotes the key back in its 401 error, as OpenAI's API does. Then everyth
 produced is searched for it."""
 
 import re
-import signal
 
 import httpx
 import pytest
 
 from .factories import image_bytes
-from .live import Gaitu, free_port, stop, wait_for_edit
+from .live import Gaitu, split_gaitu, wait_for_edit
 
 CANARY = "canary-Key-9f3a71c2e8"
 
 
 @pytest.fixture
 def gaitu(tmp_path):
-    port = free_port()
-    gaitu = Gaitu(
-        tmp_path,
-        GAITU_API_BASE=f"http://127.0.0.1:{port}/v1",
-        GAITU_API_KEY=CANARY,
-        GAITU_FETCH_ALLOW_HOSTS="127.0.0.1",
-        GAITU_DEMO_LATENCY="0.3",
-    )
-    gateway = gaitu.start("demo_gateway", "--port", str(port))
-    web = gaitu.start("serve", "--no-worker")
-    gaitu.wait_until_up(web)
-    worker = gaitu.start("run_worker")
-    yield gaitu
-    stop(worker)
-    stop(web, signal.SIGTERM)
-    stop(gateway)
+    with split_gaitu(
+        tmp_path, remote_gateway=True, GAITU_API_KEY=CANARY, GAITU_DEMO_LATENCY="0.3"
+    ) as gaitu:
+        yield gaitu
 
 
 def browser_session(gaitu: Gaitu) -> httpx.Client:

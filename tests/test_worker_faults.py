@@ -7,7 +7,7 @@ import time
 import pytest
 
 from .factories import image_bytes
-from .live import Gaitu, stop, wait_for_edit
+from .live import Gaitu, split_gaitu, stop, wait_for_edit
 
 PHOTO = ("p.jpg", image_bytes((96, 64)), "image/jpeg")
 
@@ -57,48 +57,30 @@ def test_a_worker_killed_mid_edit_leaves_nothing_stuck(gaitu, web):
 
 
 def test_an_unreachable_gateway_fails_with_that_reason(tmp_path):
-    gaitu = Gaitu(
+    with split_gaitu(
         tmp_path,
         GAITU_API_KEY="sk-live-test-not-a-real-key",
         GAITU_API_BASE="http://127.0.0.1:9/v1",
         GAITU_MAX_ATTEMPTS="2",
-    )
-    web = gaitu.start("serve", "--no-worker")
-    gaitu.wait_until_up(web)
-    worker = gaitu.start("run_worker")
-    try:
+    ) as gaitu:
         client = gaitu.api()
         detail = wait_for_edit(client, submit(client), timeout=30)
-    finally:
-        stop(worker)
-        stop(web, signal.SIGTERM)
     assert detail["status"] == "failed"
     assert detail["error"]["code"] == "connection_failed"
     assert "sk-live-test-not-a-real-key" not in gaitu.output() + str(detail)
 
 
 def test_many_edits_at_once_all_finish(tmp_path):
-    gaitu = Gaitu(tmp_path, GAITU_DEMO_LATENCY="1", GAITU_WORKER_THREADS="32")
-    web = gaitu.start("serve", "--no-worker")
-    gaitu.wait_until_up(web)
-    worker = gaitu.start("run_worker")
-    try:
+    with split_gaitu(tmp_path, GAITU_DEMO_LATENCY="1", GAITU_WORKER_THREADS="32") as gaitu:
         clients = [gaitu.api(f"user{n}") for n in range(8)]
         urls = [(client, submit(client, f"mirror {n}")) for client in clients for n in range(4)]
         details = [wait_for_edit(client, url, timeout=90) for client, url in urls]
-    finally:
-        stop(worker)
-        stop(web, signal.SIGTERM)
     assert [d["status"] for d in details] == ["succeeded"] * 32
     assert "database is locked" not in gaitu.output()
 
 
 def test_fair_use_runs_one_persons_edits_in_order_within_the_limit(tmp_path):
-    gaitu = Gaitu(tmp_path, GAITU_DEMO_LATENCY="1", GAITU_MAX_ACTIVE_PER_USER="2")
-    web = gaitu.start("serve", "--no-worker")
-    gaitu.wait_until_up(web)
-    worker = gaitu.start("run_worker")
-    try:
+    with split_gaitu(tmp_path, GAITU_DEMO_LATENCY="1", GAITU_MAX_ACTIVE_PER_USER="2") as gaitu:
         client = gaitu.api()
         urls = [submit(client, f"mirror {n}") for n in range(5)]
         most_running, start_order = 0, []
@@ -110,9 +92,6 @@ def test_fair_use_runs_one_persons_edits_in_order_within_the_limit(tmp_path):
             if all(d["status"] == "succeeded" for d in details):
                 break
             time.sleep(0.1)
-    finally:
-        stop(worker)
-        stop(web, signal.SIGTERM)
     assert most_running == 2
     assert start_order == [0, 1, 2, 3, 4]
 
