@@ -124,11 +124,6 @@ class Edit(models.Model):
         return str(FAILURE_CODES.get(self.error_code, self.error_message))
 
     @property
-    def elapsed_seconds(self) -> int:
-        end = self.finished_at or timezone.now()
-        return max(0, int((end - (self.started_at or self.queued_at)).total_seconds()))
-
-    @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
 

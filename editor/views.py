@@ -1,3 +1,5 @@
+import hashlib
+import time
 from uuid import UUID
 
 from django.contrib import messages
@@ -8,9 +10,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import condition, require_POST
 from django_htmx.http import reswap, retarget
 
 from .access import requesting_user
@@ -20,6 +22,7 @@ from .models import Edit, ResultImage, Share, SourceImage
 from .pipeline import offered_models, submit_edit
 from .tasks import enqueue_on_commit
 
+STARTED_AT = time.time()  # part of every card's ETag: a new version renders cards anew
 GALLERY_PAGE_SIZE = 24
 # Ready-made instructions: a short label, and the instruction it writes.
 PRESETS = [
@@ -128,10 +131,28 @@ def _own_edit(request: HttpRequest, edit_id: UUID) -> Edit:
     return get_object_or_404(_with_images(Edit.objects), pk=edit_id, owner=request.user)
 
 
+def _card_etag(request: HttpRequest, edit_id: UUID) -> str | None:
+    """What a polled card shows, summed up in one small query: unchanged, it answers 304."""
+    if not request.htmx:
+        return None
+    state = (
+        Edit.objects.filter(pk=edit_id, owner=request.user)
+        .values_list("status", "stage", "progress", "gateway_attempt", "error_code", "share__token")
+        .first()
+    )
+    if state is None:
+        return None
+    seen_as = (state, get_language(), _on_its_page(request, edit_id), STARTED_AT)
+    return hashlib.blake2s(repr(seen_as).encode(), digest_size=12).hexdigest()
+
+
+@condition(etag_func=_card_etag)
 def edit_detail(request: HttpRequest, edit_id: UUID) -> HttpResponse:
     """The edit's page; for htmx, just its card (which keeps polling while the edit runs)."""
     if request.htmx:
         response = _card(request, _own_edit(request, edit_id))
+        # Kept by the browser, asked again each time: an unchanged card costs a 304.
+        response["Cache-Control"] = "private, no-cache"
     else:
         edit = get_object_or_404(
             _with_images(Edit.objects)
@@ -169,10 +190,13 @@ def _card_or_page(request: HttpRequest, edit: Edit) -> HttpResponse:
     return redirect("edit_detail", edit_id=edit.pk)
 
 
+def _on_its_page(request: HttpRequest, edit_id: UUID) -> bool:
+    return request.htmx.current_url_abs_path == reverse("edit_detail", args=[edit_id])
+
+
 def _card(request: HttpRequest, edit: Edit) -> HttpResponse:
     """An edit's card; on its own page the pictures are full size, elsewhere thumbnails."""
-    on_its_page = request.htmx.current_url_abs_path == reverse("edit_detail", args=[edit.pk])
-    context = {"edit": edit, "size": "full" if on_its_page else "thumb"}
+    context = {"edit": edit, "size": "full" if _on_its_page(request, edit.pk) else "thumb"}
     return render(request, "editor/edit_card.html", context)
 
 

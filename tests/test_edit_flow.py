@@ -291,3 +291,40 @@ def test_gps_is_stripped_from_what_is_stored_and_served(owner_client, run_jobs):
         assert not kept.get_ifd(0x8825)
         assert 0x010F not in kept
         assert kept[0x0112] == 6  # still displayed upright
+
+
+def test_an_unchanged_card_costs_a_304(owner_client, owner, django_assert_max_num_queries):
+    edit = Edit.objects.create(owner=owner, instruction="blur", model="gpt-4o-image")
+    assert edit.start()
+    url = reverse("edit_detail", args=[edit.pk])
+    first = owner_client.get(url, HTTP_HX_REQUEST="true")
+    assert first.status_code == 200
+    assert first["Cache-Control"] == "private, no-cache"
+    etag = first["ETag"]
+    with django_assert_max_num_queries(3):  # session, user, the card's state
+        again = owner_client.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+
+    edit.report_progress(Edit.Stage.GENERATING, 40)
+    changed = owner_client.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    assert "40%" in changed.text
+    chinese = owner_client.get(
+        url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=changed["ETag"], HTTP_ACCEPT_LANGUAGE="zh"
+    )
+    assert chinese.status_code == 200  # another language is another card
+
+
+@pytest.mark.parametrize("edits", [3, 40])
+def test_gallery_queries_do_not_grow_with_the_gallery(
+    owner_client, owner, edits, django_assert_max_num_queries
+):
+    Edit.objects.bulk_create(
+        Edit(owner=owner, instruction=f"edit {n}", model="gpt-4o-image") for n in range(edits)
+    )
+    with django_assert_max_num_queries(8):
+        page = owner_client.get(reverse("gallery"))
+    assert page.status_code == 200
+    with django_assert_max_num_queries(7):
+        owner_client.get(reverse("gallery"), {"page": 2}, HTTP_HX_REQUEST="true")

@@ -202,6 +202,17 @@
     }
   });
 
+  // ---- Elapsed time on running cards, counted here so that a polled card can stay the same
+  // (and cost the server a 304) while the seconds go by. ----
+  function tick() {
+    document.querySelectorAll("[data-elapsed-since]").forEach(function (span) {
+      var seconds = Math.max(0, Math.round(Date.now() / 1000 - Number(span.dataset.elapsedSince)));
+      span.textContent = seconds + " " + span.dataset.unit;
+    });
+  }
+  setInterval(tick, 1000);
+  document.addEventListener("htmx:load", tick);
+
   // ---- After htmx swaps. ----
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id === "edit-list") {
