@@ -163,9 +163,15 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
     image_urls = []
     for source in edit.sources.all():
         with source.file.open("rb") as original:
-            if not source.thumbnail:
-                source.thumbnail.save("thumb.webp", ContentFile(make_thumbnail(original)))
-            image_urls.append(data_url(*shape_for_upstream(original, settings.GAITU_SEND_MAX_SIDE)))
+            try:
+                if not source.thumbnail:
+                    source.thumbnail.save("thumb.webp", ContentFile(make_thumbnail(original)))
+                shaped = shape_for_upstream(original, settings.GAITU_SEND_MAX_SIDE)
+            except (OSError, SyntaxError, ValueError) as exc:
+                # Damage inside a JPEG's coded data shows only when it is decoded, here.
+                edit.fail("unreadable_picture", FAILURE_CODES["unreadable_picture"], str(exc))
+                return None
+            image_urls.append(data_url(*shaped))
     payload = build_payload(
         gateway, model=edit.model, instruction=edit.instruction, image_urls=image_urls
     )

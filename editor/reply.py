@@ -30,6 +30,9 @@ FAILURE_CODES: dict[str, Promise] = {
     "refused": _("The model answered without an image."),
     "download_failed": _("The result image could not be downloaded."),
     "link_blocked": _("The result link points to an address Gaitu does not download from."),
+    "unreadable_picture": _(
+        "The picture could not be read: it seems damaged inside. Try another copy of it."
+    ),
     "interrupted": _("The edit was interrupted before it finished."),
     "internal": _("Something went wrong inside Gaitu."),
 }

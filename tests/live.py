@@ -124,7 +124,9 @@ def wait_for_edit(
 
 
 @contextmanager
-def split_gaitu(data_dir: Path, *, remote_gateway: bool = False, **extra_env: str):
+def split_gaitu(
+    data_dir: Path, *, remote_gateway: bool = False, with_worker: bool = True, **extra_env: str
+):
     """Web server and worker as separate processes, as when they run on different machines.
 
     With remote_gateway, the demo gateway runs in a process of its own and Gaitu is configured
@@ -148,7 +150,8 @@ def split_gaitu(data_dir: Path, *, remote_gateway: bool = False, **extra_env: st
         web = gaitu.start("serve", "--no-worker")
         running.append((web, signal.SIGTERM))
         gaitu.wait_until_up(web)
-        running.append((gaitu.start("run_worker"), signal.SIGINT))
+        if with_worker:
+            running.append((gaitu.start("run_worker"), signal.SIGINT))
         yield gaitu
     finally:
         for proc, sig in reversed(running):

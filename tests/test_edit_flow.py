@@ -328,3 +328,17 @@ def test_gallery_queries_do_not_grow_with_the_gallery(
     assert page.status_code == 200
     with django_assert_max_num_queries(7):
         owner_client.get(reverse("gallery"), {"page": 2}, HTTP_HX_REQUEST="true")
+
+
+def test_a_picture_damaged_inside_fails_saying_so(owner_client, run_jobs, monkeypatch):
+    from editor import pipeline
+
+    def broken(*args, **kwargs):
+        raise OSError("broken data stream when reading image file")
+
+    monkeypatch.setattr(pipeline, "shape_for_upstream", broken)
+    submit(owner_client, run_jobs)
+    edit = Edit.objects.get()
+    assert (edit.status, edit.error_code) == ("failed", "unreadable_picture")
+    assert "broken data stream" in edit.error_detail
+    assert edit.sources.get().file.storage.exists(edit.sources.get().file.name)

@@ -781,5 +781,10 @@ def test_damaged_files_are_rejected_cleanly_or_fully_usable(make):
         except InvalidImage:
             continue
         inspect_upload(io.BytesIO(clean_original(io.BytesIO(data), info)), **LIMITS)
-        shape_for_upstream(io.BytesIO(data), max_side=32)
-        make_thumbnail(io.BytesIO(data), side=16)
+        try:
+            shape_for_upstream(io.BytesIO(data), max_side=32)
+            make_thumbnail(io.BytesIO(data), side=16)
+        except OSError:
+            # A JPEG is proven whole by its markers, not decoded, in the request; damage in
+            # its coded data surfaces here, in the worker, which fails the edit saying so.
+            assert info.format in ("JPEG", "MPO")
