@@ -5,7 +5,6 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -201,28 +200,43 @@ def _card(request: HttpRequest, edit: Edit) -> HttpResponse:
 
 
 def gallery(request: HttpRequest) -> HttpResponse:
-    """The person's edits, newest first: searchable, filterable, loaded a page at a time."""
-    mine = Edit.objects.filter(owner=request.user)
+    """The person's edits, newest first: searchable, filterable, loaded a page at a time.
+
+    A page costs the same at any gallery size: it is one slice of an indexed query, with no
+    COUNT over everything (infinite scroll only needs to know whether more follow).
+    """
     query = request.GET.get("q", "").strip()[:200]
     status = request.GET.get("status", "")
     model = request.GET.get("model", "")
-    chosen = mine
+    chosen = Edit.objects.filter(owner=request.user)
     if query:
         chosen = chosen.filter(instruction__icontains=query)
     if status in Edit.Status.values:
         chosen = chosen.filter(status=status)
     if model:
         chosen = chosen.filter(model=model)
-    page = Paginator(_with_images(chosen), GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    try:
+        number = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        number = 1
+    start = (number - 1) * GALLERY_PAGE_SIZE
+    rows = list(_with_images(chosen)[start : start + GALLERY_PAGE_SIZE + 1])
     filters = request.GET.copy()
     filters.pop("page", None)
-    context = {"page": page, "query": query, "status": status, "model": model,
-               "filters": filters.urlencode(), "statuses": Edit.Status.choices}  # fmt: skip
+    context = {
+        "edits": rows[:GALLERY_PAGE_SIZE],
+        "next_page": number + 1 if len(rows) > GALLERY_PAGE_SIZE else None,
+        "query": query,
+        "status": status,
+        "model": model,
+        "filters": filters.urlencode(),
+        "statuses": Edit.Status.choices,
+    }
     if request.htmx:
         # The next page of tiles (infinite scroll), or new results for the filters.
         fragment = "tiles" if request.GET.get("page") else "results"
         return render(request, f"editor/gallery.html#{fragment}", context)
-    context["models"] = mine.order_by().values_list("model", flat=True).distinct()
+    context["models"] = offered_models()
     return render(request, "editor/gallery.html", context)
 
 
