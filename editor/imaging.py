@@ -8,8 +8,10 @@ included, minus its metadata (see clean_original).
 """
 
 import io
+import os
 import re
 import struct
+import threading
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -32,6 +34,10 @@ UPLOAD_FORMATS = {
 }
 OPENERS = ["JPEG", "PNG", "WEBP", "GIF"]  # the JPEG opener also yields MPO
 THUMBNAIL_SIDE = 480
+DRAFT_SLACK = 0.75
+# Decoding is CPU work Pillow does outside the GIL: more pictures at once than cores is no
+# faster, only bigger. Many edits wait on their gateways at once; few decode at once.
+_DECODING = threading.BoundedSemaphore(os.cpu_count() or 2)
 # --- checking an upload ----------------------------------------------------------------------
 
 
@@ -199,19 +205,35 @@ def shape_for_upstream(file: BinaryIO, max_side: int) -> tuple[bytes, str]:
     a JPEG.
     """
     file.seek(0)
-    with Image.open(file, formats=OPENERS) as image:
-        return _encode_for_sending(_still_upright(image, max_side, reducing_gap=3.0))
+    with _DECODING, Image.open(file, formats=OPENERS) as image:
+        return _encode_for_sending(_still_upright(image, max_side, slack=DRAFT_SLACK))
 
 
 def make_thumbnail(file: BinaryIO, side: int = THUMBNAIL_SIDE) -> bytes:
     """A small still WebP for grids and cards: first frame, upright, sRGB, without metadata."""
     file.seek(0)
-    with Image.open(file, formats=OPENERS) as image:
-        thumb = _still_upright(image, side, reducing_gap=2.0)
-        thumb = thumb.convert("RGBA" if _has_alpha(thumb) else "RGB")
-        out = io.BytesIO()
-        thumb.save(out, "WEBP", quality=80, method=4)
-        return out.getvalue()
+    with _DECODING, Image.open(file, formats=OPENERS) as image:
+        return _encode_thumbnail(_still_upright(image, side), side)
+
+
+def shape_with_thumbnail(
+    file: BinaryIO, max_side: int, side: int = THUMBNAIL_SIDE
+) -> tuple[bytes, str, bytes]:
+    """shape_for_upstream and make_thumbnail from one decode: the thumbnail is made from the
+    shaped picture, which is upright and in sRGB already, so a big photo is decoded once."""
+    file.seek(0)
+    with _DECODING, Image.open(file, formats=OPENERS) as image:
+        still = _still_upright(image, max_side, slack=DRAFT_SLACK)
+        payload, content_type = _encode_for_sending(still)
+        return payload, content_type, _encode_thumbnail(still, side)
+
+
+def _encode_thumbnail(still: Image.Image, side: int) -> bytes:
+    thumb = still.convert("RGBA" if _has_alpha(still) else "RGB")
+    thumb.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    thumb.save(out, "WEBP", quality=80, method=4)
+    return out.getvalue()
 
 
 def upright_size(file: BinaryIO) -> tuple[int, int]:
@@ -225,7 +247,7 @@ def upright_size(file: BinaryIO) -> tuple[int, int]:
     return width, height
 
 
-def _still_upright(image: Image.Image, side: int, reducing_gap: float) -> Image.Image:
+def _still_upright(image: Image.Image, side: int, slack: float = 1.0) -> Image.Image:
     """The first frame at most side pixels, in L, LA, RGB or RGBA, colour-managed and upright.
 
     JPEGs (L, RGB or CMYK) are resized before anything else so that draft mode applies; other
@@ -235,7 +257,15 @@ def _still_upright(image: Image.Image, side: int, reducing_gap: float) -> Image.
     orientation = _orientation(image)
     if image.format not in ("JPEG", "MPO"):
         image = _working_mode(image)
-    image.thumbnail((side, side), Image.Resampling.LANCZOS, reducing_gap=reducing_gap)
+    elif max(image.size) > side:
+        # Decode at 1/2, 1/4 or 1/8 scale. thumbnail() would ask draft() for its square box,
+        # which the short side of a 3:2 photo never reaches, and so decode all 24 megapixels.
+        # The picture sent may come out down to DRAFT_SLACK of `side`: a 4000 px photo is then
+        # sent at 2000 px rather than decoded whole to make 2048, four times the work.
+        scale = side * slack / max(image.size)
+        width, height = round(image.width * scale), round(image.height * scale)
+        image.draft(None, (max(1, width), max(1, height)))
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
     still = _upright(_to_srgb(image), orientation)
     still.info = {}  # PNG saving would copy an ICC profile from here, now the wrong one
     return still

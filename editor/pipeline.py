@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from . import demo
 from .fetch import FetchedImage, FetchError, fetch_image
-from .imaging import ImageInfo, clean_original, make_thumbnail, shape_for_upstream
+from .imaging import ImageInfo, clean_original, make_thumbnail, shape_with_thumbnail
 from .models import Edit, ResultImage, SourceImage
 from .reply import FAILURE_CODES, Failure, ParsedReply, describe_image_ref
 from .upstream import (
@@ -164,14 +164,16 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
     for source in edit.sources.all():
         with source.file.open("rb") as original:
             try:
-                if not source.thumbnail:
-                    source.thumbnail.save("thumb.webp", ContentFile(make_thumbnail(original)))
-                shaped = shape_for_upstream(original, settings.GAITU_SEND_MAX_SIDE)
+                payload, content_type, thumbnail = shape_with_thumbnail(
+                    original, settings.GAITU_SEND_MAX_SIDE
+                )
             except (OSError, SyntaxError, ValueError) as exc:
                 # Damage inside a JPEG's coded data shows only when it is decoded, here.
                 edit.fail("unreadable_picture", FAILURE_CODES["unreadable_picture"], str(exc))
                 return None
-            image_urls.append(data_url(*shaped))
+            if not source.thumbnail:
+                source.thumbnail.save("thumb.webp", ContentFile(thumbnail))
+            image_urls.append(data_url(payload, content_type))
     payload = build_payload(
         gateway, model=edit.model, instruction=edit.instruction, image_urls=image_urls
     )

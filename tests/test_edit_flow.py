@@ -185,7 +185,7 @@ def test_retry_runs_a_failed_edit_again_with_the_same_original(owner_client, run
 def test_an_active_card_polls(owner_client, owner):
     edit = Edit.objects.create(owner=owner, instruction="blur", model="gpt-4o-image")
     card = owner_client.get(reverse("edit_detail", args=[edit.pk]), HTTP_HX_REQUEST="true")
-    assert 'hx-trigger="every 1s"' in card.text
+    assert 'hx-trigger="every 500ms"' in card.text
     assert "<html" not in card.text
     assert card["Vary"].count("HX-Request") == 1
 
@@ -336,7 +336,7 @@ def test_a_picture_damaged_inside_fails_saying_so(owner_client, run_jobs, monkey
     def broken(*args, **kwargs):
         raise OSError("broken data stream when reading image file")
 
-    monkeypatch.setattr(pipeline, "shape_for_upstream", broken)
+    monkeypatch.setattr(pipeline, "shape_with_thumbnail", broken)
     submit(owner_client, run_jobs)
     edit = Edit.objects.get()
     assert (edit.status, edit.error_code) == ("failed", "unreadable_picture")
