@@ -41,7 +41,7 @@ def status(key):
         if line.startswith(key + ":"):
             return int(line.split()[1]) * 1024
 
-mode, path, side = sys.argv[1], sys.argv[2], 2048
+mode, path, side = sys.argv[1], sys.argv[2], int(sys.argv[4])
 if mode == "gaitu":
     from editor.imaging import shape_for_upstream
 
@@ -68,7 +68,7 @@ print(json.dumps({"seconds": seconds, "peak": status("VmHWM") - before, "bytes":
 def run() -> list[tuple[str, str, str]]:
     with tempfile.TemporaryDirectory(prefix="gaitu-payload-") as folder:
         photo = Path(folder) / "camera.jpg"
-        _make_photo(photo)
+        make_photo(photo)
         original = photo.stat().st_size
         print(f"  test photo: {SIZE[0]}x{SIZE[1]}, {original / 2**20:.1f} MiB", file=sys.stderr)
         runs = {"gaitu": [], "baseline": []}
@@ -100,7 +100,7 @@ def run() -> list[tuple[str, str, str]]:
 
 def _measure(mode: str, photo: Path) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, str(photo), str(ROOT)],
+        [sys.executable, "-c", CHILD, mode, str(photo), str(ROOT), str(MAX_SIDE)],
         check=True, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     return json.loads(done.stdout)
@@ -111,7 +111,7 @@ def _summary(results: list[dict]) -> dict:
     return {key: statistics.median(r[key] for r in results) for key in results[0]}
 
 
-def _make_photo(path: Path) -> None:
+def make_photo(path: Path) -> None:
     """A picture that compresses like a real photo: smooth colour gradients, soft-edged
     objects, texture at several scales and sensor grain, saved at quality 92 (about 9 MB,
     like a 24-megapixel camera's JPEG)."""
