@@ -58,3 +58,6 @@ clean:
 
 bench: $(VENV)/.dev
 	$(PY) bench/run.py
+
+screenshots: $(VENV)/.dev
+	$(PY) tests/screenshots.py

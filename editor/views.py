@@ -1,10 +1,12 @@
 import hashlib
 import time
+from datetime import datetime
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -215,17 +217,23 @@ def gallery(request: HttpRequest) -> HttpResponse:
         chosen = chosen.filter(status=status)
     if model:
         chosen = chosen.filter(model=model)
-    try:
-        number = max(1, int(request.GET.get("page") or 1))
-    except ValueError:
-        number = 1
-    start = (number - 1) * GALLERY_PAGE_SIZE
-    rows = list(_with_images(chosen)[start : start + GALLERY_PAGE_SIZE + 1])
+    # Pages continue after the last tile shown (not at an offset), so an edit made while
+    # someone scrolls neither repeats a tile nor skips one.
+    after = _gallery_cursor(request.GET.get("after", ""))
+    chosen = chosen.order_by("-created_at", "-id")
+    if after:
+        created, pk = after
+        chosen = chosen.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
+    rows = list(_with_images(chosen)[: GALLERY_PAGE_SIZE + 1])
+    shown = rows[:GALLERY_PAGE_SIZE]
+    last = shown[-1] if shown else None
     filters = request.GET.copy()
-    filters.pop("page", None)
+    filters.pop("after", None)
     context = {
-        "edits": rows[:GALLERY_PAGE_SIZE],
-        "next_page": number + 1 if len(rows) > GALLERY_PAGE_SIZE else None,
+        "edits": shown,
+        "next_after": f"{last.created_at.isoformat()}_{last.pk}"
+        if len(rows) > GALLERY_PAGE_SIZE
+        else None,
         "query": query,
         "status": status,
         "model": model,
@@ -234,10 +242,18 @@ def gallery(request: HttpRequest) -> HttpResponse:
     }
     if request.htmx:
         # The next page of tiles (infinite scroll), or new results for the filters.
-        fragment = "tiles" if request.GET.get("page") else "results"
+        fragment = "tiles" if after else "results"
         return render(request, f"editor/gallery.html#{fragment}", context)
     context["models"] = offered_models()
     return render(request, "editor/gallery.html", context)
+
+
+def _gallery_cursor(value: str) -> tuple[datetime, UUID] | None:
+    created, _sep, pk = value.rpartition("_")
+    try:
+        return datetime.fromisoformat(created), UUID(pk)
+    except ValueError:
+        return None
 
 
 def edit_delete(request: HttpRequest, edit_id: UUID) -> HttpResponse:

@@ -326,8 +326,11 @@ def test_gallery_queries_do_not_grow_with_the_gallery(
     with django_assert_max_num_queries(8):
         page = owner_client.get(reverse("gallery"))
     assert page.status_code == 200
+    first = Edit.objects.filter(owner=owner).order_by("-created_at", "-id")[0]
+    cursor = f"{first.created_at.isoformat()}_{first.pk}"
     with django_assert_max_num_queries(7):
-        owner_client.get(reverse("gallery"), {"page": 2}, HTTP_HX_REQUEST="true")
+        more = owner_client.get(reverse("gallery"), {"after": cursor}, HTTP_HX_REQUEST="true")
+    assert str(first.pk) not in more.text
 
 
 def test_a_picture_damaged_inside_fails_saying_so(owner_client, run_jobs, monkeypatch):
@@ -342,3 +345,16 @@ def test_a_picture_damaged_inside_fails_saying_so(owner_client, run_jobs, monkey
     assert (edit.status, edit.error_code) == ("failed", "unreadable_picture")
     assert "broken data stream" in edit.error_detail
     assert edit.sources.get().file.storage.exists(edit.sources.get().file.name)
+
+
+def test_scrolling_the_gallery_never_repeats_a_tile(owner_client, owner):
+    import re
+
+    for n in range(26):
+        Edit.objects.create(owner=owner, instruction=f"edit {n}", model="gpt-4o-image")
+    first = owner_client.get(reverse("gallery"))
+    cursor = re.search(r'after=([^"&]+)"', first.text).group(1)
+    Edit.objects.create(owner=owner, instruction="made while scrolling", model="gpt-4o-image")
+    more = owner_client.get(f"{reverse('gallery')}?after={cursor}", HTTP_HX_REQUEST="true")
+    shown = re.findall(r'id="tile-([0-9a-f-]+)"', first.text + more.text)
+    assert len(shown) == len(set(shown)) == 26
