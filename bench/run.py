@@ -10,11 +10,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
-from bench import concurrency, load, memory, pages, payload, requests  # noqa: E402
+from bench import concurrency, load, memory, overhead, pages, payload, requests  # noqa: E402
 
 BENCHMARKS = [
     ("Requests (same server, floors in the same run)", requests),
     ("Pages (gallery scale, transfer, static files)", pages),
+    ("Overhead (Chromium, 12 MP photos, demo gateway 2 s)", overhead),
     ("Concurrency (demo gateway, 3 s per edit)", concurrency),
     ("Load (uploads and browsing)", load),
     ("Payload shaping (24-megapixel JPEG, 2048 px sent)", payload),
