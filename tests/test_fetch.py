@@ -435,8 +435,9 @@ def test_retry_moves_to_next_checked_address(server: Server, monkeypatch) -> Non
 @pytest.fixture(scope="session")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with a throwaway CA and certificates for img.test and other.test."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl not installed")
+    assert shutil.which("openssl"), (
+        "the TLS tests need the openssl command (apt-get install openssl)"
+    )
     d = tmp_path_factory.mktemp("tls")
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
 
