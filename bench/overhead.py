@@ -10,8 +10,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench.requests import _photo
-from tests.live import running_gaitu
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import launch, log_in
+from tests.live import PASSWORD, running_gaitu
 
 GATEWAY_SECONDS = 2.0
 EDITS = 20
@@ -26,13 +26,9 @@ def run() -> list[tuple[str, str, str]]:
         photo = Path(folder) / "photo.jpg"
         _photo(photo)
         gaitu.api("bench")
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{gaitu.url}/login/")
-        page.fill("#id_username", "bench")
-        page.fill("#id_password", "a long pass phrase")
-        page.locator("button[type=submit]").click()
-        page.wait_for_url(f"{gaitu.url}/")
+        log_in(page, gaitu.url, "bench", PASSWORD)
         overheads = []
         for n in range(EDITS):
             page.set_input_files("#id_images", str(photo))

@@ -1,7 +1,6 @@
 """Request costs against their floors, same server, same run: submitting a 12-megapixel
 photo (studio and API) and an unchanged status poll."""
 
-import re
 import statistics
 import tempfile
 import time
@@ -25,7 +24,7 @@ def run() -> list[tuple[str, str, str]]:
             GAITU_RATE_LIMIT="0",
         ) as gaitu:
             api = gaitu.api("bench")
-            browser = _logged_in(gaitu.url)
+            browser = gaitu.session("bench")
             photo_file = ("photo.jpg", photo, "image/jpeg")
             upload = {"image": photo_file}
             form = {"instruction": "mirror", "model": "gpt-4o-image"}
@@ -59,17 +58,6 @@ def _photo(path: Path) -> bytes:
     image = Image.blend(image, Image.linear_gradient("L").resize((4000, 3000)).convert("RGB"), 0.6)
     image.save(path, "JPEG", quality=88)
     return path.read_bytes()
-
-
-def _logged_in(url: str) -> httpx.Client:
-    browser = httpx.Client(base_url=url, timeout=30)
-    page = browser.get("/login/").text
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    browser.post(
-        "/login/",
-        data={"username": "bench", "password": "a long pass phrase", "csrfmiddlewaretoken": token},
-    )
-    return browser
 
 
 def _timed(call, *args, **kwargs) -> float:

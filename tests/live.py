@@ -1,6 +1,7 @@
 """A real Gaitu in real processes, started the way `make run` starts it, for end-to-end tests."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "a long pass phrase"  # of every person the live tests make
 
 
 def free_port() -> int:
@@ -73,12 +75,24 @@ class Gaitu:
                 time.sleep(0.2)
         raise RuntimeError("Gaitu did not start within 30 s")
 
+    def session(self, username: str, **client_options) -> httpx.Client:
+        """A browser-like client, logged in through the login form as an existing person."""
+        browser = httpx.Client(base_url=self.url, timeout=30, **client_options)
+        form = browser.get("/login/").text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        answer = browser.post(
+            "/login/",
+            data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        )
+        assert "sessionid" in browser.cookies, answer.text[:300]
+        return browser
+
     def api(self, username: str = "admin") -> httpx.Client:
         """An API client for a new user of that name."""
         self.manage(
             "createsuperuser", "--noinput", "--username", username,
             "--email", f"{username}@example.com",
-            DJANGO_SUPERUSER_PASSWORD="a long pass phrase",
+            DJANGO_SUPERUSER_PASSWORD=PASSWORD,
         )  # fmt: skip
         token = self.manage("create_api_token", username).strip()
         return httpx.Client(

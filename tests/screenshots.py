@@ -21,25 +21,15 @@ if str(ROOT) not in sys.path:
 from PIL import Image, ImageDraw, ImageFilter, ImageOps  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests.live import running_gaitu, wait_for_edit  # noqa: E402
+from tests.browser import launch, log_in  # noqa: E402
+from tests.live import PASSWORD, running_gaitu, wait_for_edit  # noqa: E402
 
 OUT = ROOT / "static" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 LOCALES = {"en": "en-US", "zh": "zh-CN"}
 MAX_BYTES = 300_000
 OWNER = "mei"
-PASSWORD = "a long pass phrase"
 EDIT_TIMEOUT = 60_000
 
 
@@ -137,14 +127,10 @@ def edit(client, picture: bytes, instruction: str, name: str = "photo.jpg") -> d
     return response.json()
 
 
-def log_in(browser, gaitu, language: str, viewport=DESKTOP):
+def open_studio(browser, gaitu, language: str, viewport=DESKTOP):
     context = browser.new_context(locale=LOCALES[language], viewport=viewport)
     page = context.new_page()
-    page.goto(f"{gaitu.url}/login/")
-    page.fill("#id_username", OWNER)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main button[type=submit]").click()
-    expect(page).to_have_url(f"{gaitu.url}/")
+    log_in(page, gaitu.url, OWNER, PASSWORD)
     return page
 
 
@@ -194,14 +180,14 @@ def main(out: Path) -> None:
             "en": (pictures["hills"], "Black and white, high contrast"),
             "zh": (pictures["still"], "把照片变成黑白，加强对比度"),
         }
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         for language, (picture, instruction) in newest.items():
             top = edit(client, picture, instruction)
             wait_for_edit(client, top["url"], timeout=EDIT_TIMEOUT / 1000)
             shared = made[2] if language == "en" else top
             link = client.post(f"/api/v1/edits/{shared['id']}/share").json()["url"]
 
-            page = log_in(browser, gaitu, language)
+            page = open_studio(browser, gaitu, language)
             expect(page.locator(".edit-card .pair").first).to_have_attribute("data-view", "compare")
             settle(page)
             shoot(page, out, f"studio-{language}")
@@ -217,13 +203,13 @@ def main(out: Path) -> None:
             shoot(stranger, out, f"shared-{language}")
             stranger.context.close()
 
-            phone = log_in(browser, gaitu, language, viewport=PHONE)
+            phone = open_studio(browser, gaitu, language, viewport=PHONE)
             settle(phone)
             shoot(phone, out, f"studio-phone-{language}")
             phone.context.close()
 
         # An edit on its way, sent from the page.
-        page = log_in(browser, gaitu, "en")
+        page = open_studio(browser, gaitu, "en")
         page.set_input_files(
             "#id_images", {"name": "city.jpg", "mimeType": "image/jpeg", "buffer": pictures["city"]}
         )

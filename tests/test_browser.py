@@ -3,19 +3,10 @@
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from .browser import launch, log_in
 from .factories import image_bytes
-from .live import ROOT, running_gaitu
+from .live import PASSWORD, ROOT, running_gaitu
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = ROOT / "data" / "screenshots"
 
 
@@ -28,7 +19,7 @@ def live(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         yield browser
         browser.close()
 
@@ -44,8 +35,8 @@ def test_newcomer_edits_a_picture(live, browser, tmp_path):
     page.goto(live_url)
     expect(page).to_have_url(f"{live_url}/setup/")
     page.fill("#id_username", "mei")
-    page.fill("#id_password1", "a long pass phrase")
-    page.fill("#id_password2", "a long pass phrase")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
     page.locator("button[type=submit].primary").click()
     expect(page).to_have_url(f"{live_url}/")
     expect(page.locator(".badge.demo")).to_be_visible()
@@ -81,10 +72,7 @@ def test_a_bad_upload_is_explained_in_the_page(live, browser, tmp_path):
     live_url = live.url
     live.api("lin")
     page = browser.new_page(locale="en-US")
-    page.goto(f"{live_url}/login/")
-    page.fill("#id_username", "lin")
-    page.fill("#id_password", "a long pass phrase")
-    page.locator("button[type=submit]").click()
+    log_in(page, live_url, "lin", PASSWORD)
     fake = tmp_path / "notes.png"
     fake.write_text("this is not a picture")
     page.set_input_files("#id_images", str(fake))

@@ -6,11 +6,10 @@ produced is searched for it."""
 
 import re
 
-import httpx
 import pytest
 
 from .factories import image_bytes
-from .live import Gaitu, split_gaitu, wait_for_edit
+from .live import split_gaitu, wait_for_edit
 
 CANARY = "canary-Key-9f3a71c2e8"
 
@@ -21,21 +20,6 @@ def gaitu(tmp_path):
         tmp_path, remote_gateway=True, GAITU_API_KEY=CANARY, GAITU_DEMO_LATENCY="0.3"
     ) as gaitu:
         yield gaitu
-
-
-def browser_session(gaitu: Gaitu) -> httpx.Client:
-    gaitu.manage(
-        "createsuperuser", "--noinput", "--username", "viewer", "--email", "v@example.com",
-        DJANGO_SUPERUSER_PASSWORD="a long pass phrase",
-    )  # fmt: skip
-    browser = httpx.Client(base_url=gaitu.url, follow_redirects=True)
-    form = browser.get("/login/").text
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
-    browser.post(
-        "/login/",
-        data={"username": "viewer", "password": "a long pass phrase", "csrfmiddlewaretoken": token},
-    )
-    return browser
 
 
 def test_the_key_appears_nowhere(gaitu):
@@ -56,7 +40,8 @@ def test_the_key_appears_nowhere(gaitu):
     assert "Incorrect API key provided: ***" in seen[1]  # the gateway did quote it back
 
     seen.append(api.get("/api/v1/edits").text)
-    browser = browser_session(gaitu)
+    gaitu.api("viewer")
+    browser = gaitu.session("viewer", follow_redirects=True)
     for path in ["/", "/gallery/", "/account/", "/api/v1/openapi.json"]:
         seen.append(browser.get(path).text)
     admin_pages = browser.get("/admin/editor/edit/").text

@@ -13,20 +13,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
+from .browser import launch, log_in
 from .factories import image_bytes
-from .live import running_gaitu, wait_for_edit
+from .live import PASSWORD, running_gaitu, wait_for_edit
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PASSWORD = "a long pass phrase"
 EDIT_TIMEOUT = 30_000  # ms: an edit takes about 2 s, but the worker may be busy with others
 DESKTOP = {"width": 1280, "height": 860}
 DRAGGING = re.compile(r"(^|\s)dragging(\s|$)")
@@ -66,7 +56,7 @@ def live(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         yield browser
         browser.close()
 
@@ -115,11 +105,7 @@ def sign_in(live, contexts):
         client = live.api(username)
         clients.append(client)
         page = contexts.new(**options).new_page()
-        page.goto(f"{live.url}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.locator("main button[type=submit]").click()
-        expect(page).to_have_url(f"{live.url}/")
+        log_in(page, live.url, username, PASSWORD)
         expect_studio_intact(page)
         return page, client
 

@@ -1,0 +1,27 @@
+"""Debian's Chromium, headless, as every browser test and the screenshot script start it."""
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    # This machine reaches no network but package registries: Chromium's own calls home
+    # would only be refused, many at a time.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def log_in(page, base_url: str, username: str, password: str) -> None:
+    """Log in through the login form and land on the studio."""
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(f"{base_url}/")
