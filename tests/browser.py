@@ -1,5 +1,8 @@
 """Debian's Chromium, headless, as every browser test and the screenshot script start it."""
 
+import pytest
+from playwright.sync_api import sync_playwright
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -25,3 +28,12 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.locator("main button[type=submit]").click()
     page.wait_for_url(f"{base_url}/")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for a test module (import it there: fixtures are found by name)."""
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

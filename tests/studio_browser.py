@@ -6,9 +6,10 @@ import base64
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from .browser import launch, log_in
+from .browser import browser as browser  # a fixture, found by name
+from .browser import log_in
 from .factories import image_bytes
 from .live import PASSWORD, running_gaitu, wait_for_edit
 
@@ -46,14 +47,6 @@ def live(tmp_path_factory):
         tmp_path_factory.mktemp("studio"), GAITU_DEMO_LATENCY="2", GAITU_RATE_LIMIT="0"
     ) as gaitu:
         yield gaitu
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 class Contexts:

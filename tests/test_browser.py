@@ -1,9 +1,10 @@
 """The newcomer's path in real headless Chromium against a running Gaitu."""
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from .browser import launch, log_in
+from .browser import browser as browser  # a fixture, found by name
+from .browser import log_in
 from .factories import image_bytes
 from .live import PASSWORD, ROOT, running_gaitu
 
@@ -14,14 +15,6 @@ SCREENSHOTS = ROOT / "data" / "screenshots"
 def live(tmp_path_factory):
     with running_gaitu(tmp_path_factory.mktemp("browser"), GAITU_DEMO_LATENCY="3") as gaitu:
         yield gaitu
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.browser
