@@ -48,7 +48,8 @@ def inspect_upload(file: BinaryIO, *, max_bytes: int, max_pixels: int) -> ImageI
     decoding, so a decompression bomb costs nothing. Truncation is caught without a full decode:
     JPEGs are decoded at 1/8 scale (draft mode), PNGs have their chunks verified and their pixel
     data inflated and counted (never kept), GIF and WebP have their first frame decoded. Last,
-    the container is walked as clean_original walks it, so an accepted file can be stored.
+    the container is walked as clean_original walks it. A JPEG is only checked for the end of
+    its scan data; the worker walks and decodes it (see _prove_complete).
     """
     size = _size_of(file)
     if size == 0:
@@ -64,17 +65,16 @@ def inspect_upload(file: BinaryIO, *, max_bytes: int, max_pixels: int) -> ImageI
     file.seek(0)
     try:
         with Image.open(file, formats=OPENERS) as image:
+            header_end = file.tell()  # for a JPEG, where its first scan's coded data begins
             width, height = image.size
             if width * height > max_pixels:
                 raise InvalidImage(
                     _("The picture is %(mp)s megapixels; the limit is %(limit)s.")
                     % {"mp": round(width * height / 1e6, 1), "limit": max_pixels // 1_000_000}
                 )
-            _prove_complete(image, file)
+            _prove_complete(image, file, header_end)
             content_type, extension = UPLOAD_FORMATS[image.format]
-            info = ImageInfo(image.format, content_type, extension, width, height)
-        clean_original(file, info)  # so that whatever is accepted here can be stored cleaned
-        return info
+            return ImageInfo(image.format, content_type, extension, width, height)
     except InvalidImage:
         raise
     except UnidentifiedImageError:
@@ -125,14 +125,18 @@ def _unreadable(file: BinaryIO) -> InvalidImage:
     return InvalidImage(_("This file is not a picture Gaitu can read (JPEG, PNG, WebP or GIF)."))
 
 
-def _prove_complete(image: Image.Image, file: BinaryIO) -> None:
-    """Prove the file whole without paying for a full decode in the request.
+def _prove_complete(image: Image.Image, file: BinaryIO, header_end: int) -> None:
+    """Prove the file whole, as far as the request can afford to.
 
-    A JPEG is proven by the marker walk that clean_original does (a cut-off file has no end
-    to its scan data); decoding its entropy-coded data would cost as much as the upload
-    itself, so damage inside it is found by the worker, which then says so.
+    A JPEG must have an end marker after its first scan: an upload cut off in transfer has
+    none. Walking or decoding its coded data would cost as much as receiving the upload, so
+    the worker does that (clean_original's walk, then the decode) and fails the edit saying the
+    picture is damaged. Other formats are small to check against their size: their pixel data
+    is inflated or their first frame decoded, and their container walked.
     """
     if image.format in ("JPEG", "MPO"):
+        if not _has_jpeg_end(file, after=header_end):
+            raise InvalidImage(DAMAGED)
         return
     if image.format == "PNG":
         image.verify()  # chunk order and checksums
@@ -140,6 +144,21 @@ def _prove_complete(image: Image.Image, file: BinaryIO) -> None:
         _check_png_pixels(file.read())
     else:
         image.load()  # the first frame, which is all Gaitu uses
+    clean_original(file, UPLOAD_FORMATS[image.format][0])
+
+
+def _has_jpeg_end(file: BinaryIO, *, after: int) -> bool:
+    """Whether an EOI marker follows the offset; searched from the end of the file, so a whole
+    JPEG costs one small read. (Coded data never holds FF D9: an FF in it is always stuffed.)"""
+    block = 64 * 1024
+    stop = _size_of(file)
+    while stop > after:
+        start = max(after, stop - block)
+        file.seek(start)
+        if b"\xff\xd9" in file.read(stop - start + 1):  # one byte past, for a straddling marker
+            return True
+        stop = start
+    return False
 
 
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}

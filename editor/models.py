@@ -4,10 +4,12 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .originals import clean_original
 from .reply import FAILURE_CODES
 
 
@@ -238,6 +240,9 @@ class SourceImage(StoredImage):
     filename = models.CharField(
         max_length=255, blank=True, help_text=_("The uploaded file's name.")
     )
+    metadata_removed = models.BooleanField(
+        default=False, help_text=_("The stored file was rewritten without its metadata.")
+    )
 
     class Meta(StoredImage.Meta):
         constraints = [
@@ -246,6 +251,37 @@ class SourceImage(StoredImage):
 
     def __str__(self) -> str:
         return f"original {self.position + 1} of {self.edit_id}"
+
+    def cleaned_bytes(self) -> bytes:
+        """The original without its metadata: what is stored once remove_metadata() has run.
+
+        Raises InvalidImage when the file is not whole.
+        """
+        with self.file.open("rb") as stored:
+            return (
+                stored.read()
+                if self.metadata_removed
+                else clean_original(stored, self.content_type)
+            )
+
+    def remove_metadata(self) -> None:
+        """Store the original without EXIF/GPS and other metadata (see clean_original), once.
+
+        Uploads are stored as they arrive, so submitting stays as cheap as saving a file; the
+        worker calls this before it reads the picture. Until then, views serve cleaned_bytes(),
+        the very bytes stored afterwards, so no metadata is ever served.
+        """
+        if self.metadata_removed:
+            return
+        cleaned = self.cleaned_bytes()
+        storage, uploaded = self.file.storage, self.file.name
+        name = storage.save(original_path(self, uploaded), ContentFile(cleaned))
+        # Conditional: should two workers ever clean the same original, one file is kept.
+        kept = SourceImage.objects.filter(pk=self.pk, metadata_removed=False).update(
+            file=name, metadata_removed=True
+        )
+        storage.delete(uploaded if kept else name)
+        self.refresh_from_db(fields=["file", "metadata_removed"])
 
 
 class ResultImage(StoredImage):

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from PIL import Image
 
-from .image_types import DAMAGED, EXIF_ORIENTATION, ImageInfo, InvalidImage
+from .image_types import DAMAGED, EXIF_ORIENTATION, InvalidImage
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -39,7 +39,7 @@ def png_chunks(data: bytes) -> Iterator[tuple[bytes, memoryview, bytes | memoryv
 # --- the original as stored -----------------------------------------------------------------
 
 
-def clean_original(file: BinaryIO, info: ImageInfo) -> bytes:
+def clean_original(file: BinaryIO, content_type: str) -> bytes:
     """The bytes to store as the original: the upload without metadata, pixels untouched.
 
     EXIF (GPS, camera serials, thumbnails of the uncropped photo), XMP, IPTC and comments are
@@ -47,15 +47,16 @@ def clean_original(file: BinaryIO, info: ImageInfo) -> bytes:
     decoded. An orientation other than 1 is kept as a one-tag EXIF block, so the original still
     displays the way Gaitu's thumbnails show it. GIFs carry no EXIF and come back as they are.
     Anything after the end of the picture (a JPEG's EOI, a PNG's IEND) is dropped too.
+    The walk also proves the container whole: InvalidImage if it is not.
     """
     file.seek(0)
     data = file.read()
     file.seek(0)
-    if info.format in ("JPEG", "MPO"):
+    if content_type == "image/jpeg":
         return _clean_jpeg(data)
-    if info.format == "PNG":
+    if content_type == "image/png":
         return _clean_png(data)
-    if info.format == "WEBP":
+    if content_type == "image/webp":
         return _clean_webp(data)
     return data
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from . import demo
 from .fetch import FetchedImage, FetchError, fetch_image
-from .imaging import ImageInfo, clean_original, make_thumbnail, shape_with_thumbnail
+from .imaging import ImageInfo, make_thumbnail, shape_with_thumbnail
 from .models import Edit, ResultImage, SourceImage
 from .reply import FAILURE_CODES, Failure, ParsedReply, describe_image_ref
 from .upstream import (
@@ -115,9 +115,9 @@ def submit_edit(
                     height=info.height,
                     content_type=info.content_type,
                 )
-                # Stored without EXIF/GPS and other metadata, so none of it is ever served.
-                cleaned = ContentFile(clean_original(upload, info))
-                source.file.save(f"original{info.extension}", cleaned, save=False)
+                # Stored as it came (a large upload is moved, not copied); the worker removes
+                # its metadata before anything else (SourceImage.remove_metadata).
+                source.file.save(f"original{info.extension}", upload, save=False)
                 saved.append(source)
                 source.save()
             enqueue_on_commit(edit)
@@ -162,18 +162,20 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
     gateway = configured_gateway()
     image_urls = []
     for source in edit.sources.all():
-        with source.file.open("rb") as original:
-            try:
+        try:
+            source.remove_metadata()
+            with source.file.open("rb") as original:
                 payload, content_type, thumbnail = shape_with_thumbnail(
                     original, settings.GAITU_SEND_MAX_SIDE
                 )
-            except (OSError, SyntaxError, ValueError) as exc:
-                # Damage inside a JPEG's coded data shows only when it is decoded, here.
-                edit.fail("unreadable_picture", FAILURE_CODES["unreadable_picture"], str(exc))
-                return None
-            if not source.thumbnail:
-                source.thumbnail.save("thumb.webp", ContentFile(thumbnail))
-            image_urls.append(data_url(payload, content_type))
+        except (OSError, SyntaxError, ValueError) as exc:
+            # Damage inside a JPEG shows only when it is walked (InvalidImage is a ValueError)
+            # or decoded, here: the request checked no more than its end.
+            edit.fail("unreadable_picture", FAILURE_CODES["unreadable_picture"], str(exc))
+            return None
+        if not source.thumbnail:
+            source.thumbnail.save("thumb.webp", ContentFile(thumbnail))
+        image_urls.append(data_url(payload, content_type))
     payload = build_payload(
         gateway, model=edit.model, instruction=edit.instruction, image_urls=image_urls
     )

@@ -1,4 +1,5 @@
 import hashlib
+import io
 import time
 from datetime import datetime
 from uuid import UUID
@@ -18,6 +19,7 @@ from django_htmx.http import reswap, retarget
 
 from .access import requesting_user
 from .forms import EditForm
+from .image_types import InvalidImage
 from .limits import body_too_large, submission_limit
 from .models import Edit, ResultImage, Share, SourceImage
 from .pipeline import offered_models, submit_edit
@@ -341,8 +343,14 @@ def _picture_response(image, kind: str, variant: str, *, cache: str) -> FileResp
             raise Http404
         response = FileResponse(image.thumbnail.open("rb"), content_type="image/webp")
     else:
+        # An original whose worker has not run yet is cleaned on the way out.
+        cleaned = isinstance(image, SourceImage) and not image.metadata_removed
+        try:
+            body = io.BytesIO(image.cleaned_bytes()) if cleaned else image.file.open("rb")
+        except InvalidImage:
+            raise Http404 from None  # not a whole picture: the worker will say so on its card
         response = FileResponse(
-            image.file.open("rb"),
+            body,
             content_type=image.content_type,
             as_attachment=variant == "download",
             filename=_download_name(image, kind),

@@ -1,6 +1,7 @@
 """Whole edits through the studio, the job and the demo gateway, over real local sockets."""
 
 import io
+from contextlib import nullcontext
 
 import pytest
 from django.conf import settings
@@ -291,6 +292,42 @@ def test_gps_is_stripped_from_what_is_stored_and_served(owner_client, run_jobs):
         assert not kept.get_ifd(0x8825)
         assert 0x010F not in kept
         assert kept[0x0112] == 6  # still displayed upright
+
+
+def test_until_the_worker_runs_the_original_is_served_as_it_will_be_stored(owner_client, settings):
+    from .upload_samples import camera_jpeg
+
+    response = submit(owner_client, lambda: nullcontext(), files=[upload("cam.jpg", camera_jpeg())])
+    assert response.status_code == 200
+    source = Edit.objects.get().sources.get()
+    assert not source.metadata_removed  # stored as it came: the request only moved the file
+    uploaded = settings.MEDIA_ROOT / source.file.name
+    assert uploaded.read_bytes() == camera_jpeg()
+    url = reverse("media", args=[source.edit_id, "source", 0, "full"])
+    served = b"".join(owner_client.get(url).streaming_content)
+    assert not Image.open(io.BytesIO(served)).getexif().get_ifd(0x8825)
+    assert b"hidden comment" not in served
+
+    source.remove_metadata()
+    assert source.metadata_removed and not uploaded.exists()
+    assert source.file.open("rb").read() == served  # what was served is what is kept
+    assert b"".join(owner_client.get(url).streaming_content) == served
+
+
+def test_a_jpeg_damaged_before_its_end_is_accepted_then_fails_saying_so(owner_client, run_jobs):
+    from .upload_samples import camera_jpeg
+
+    whole = camera_jpeg()
+    scan = whole.index(b"\xff\xda")
+    damaged = whole[:scan] + b"\xff\xc4\x00\x01" + whole[scan:]  # a segment with a bad length
+    response = submit(owner_client, run_jobs, files=[upload("bad.jpg", damaged)])
+    assert response.status_code == 200  # the request checks only that the picture ends
+    edit = Edit.objects.get()
+    assert (edit.status, edit.error_code) == ("failed", "unreadable_picture")
+    source = edit.sources.get()
+    assert source.file.storage.exists(source.file.name)  # the original is kept, for Retry or a look
+    served = owner_client.get(reverse("media", args=[edit.pk, "source", 0, "full"]))
+    assert served.status_code == 404  # never served with its metadata
 
 
 def test_an_unchanged_card_costs_a_304(owner_client, owner, django_assert_max_num_queries):

@@ -91,7 +91,14 @@ def test_damaged_files_are_rejected_cleanly_or_fully_usable(make):
             info = inspect_upload(io.BytesIO(data), **LIMITS)
         except InvalidImage:
             continue
-        inspect_upload(io.BytesIO(clean_original(io.BytesIO(data), info)), **LIMITS)
+        try:
+            cleaned = clean_original(io.BytesIO(data), info.content_type)
+        except InvalidImage:
+            # A JPEG is checked cheaply in the request (it must end after its first scan); the
+            # worker's full walk finds the rest and fails the edit saying the picture is damaged.
+            assert info.format in ("JPEG", "MPO")
+            continue
+        inspect_upload(io.BytesIO(cleaned), **LIMITS)
         try:
             shape_for_upstream(io.BytesIO(data), max_side=32)
             make_thumbnail(io.BytesIO(data), side=16)

@@ -22,6 +22,7 @@ from .upload_samples import (
     png,
     png_rows,
     solid,
+    with_segments,
 )
 
 
@@ -80,6 +81,8 @@ HTML_WITH_SVG = b"<!DOCTYPE html><html><body><svg><circle r='4'/></svg></body></
 NOT_READABLE = "^This file is not a picture Gaitu can read"
 DAMAGED = "damaged or incomplete"
 JPEG = solid("JPEG", size=(400, 300), quality=90)
+# As phones write them: an EXIF thumbnail, a whole JPEG with its own end marker, before the scan.
+WITH_THUMBNAIL = with_segments(JPEG, (b"\xff\xe1", b"Exif\x00\x00" + solid("JPEG", size=(16, 8))))
 
 
 # (id, sample, what the message must say)
@@ -99,6 +102,7 @@ REJECTED = [
     ("jpeg-header-only", lambda: JPEG[:600], DAMAGED),
     ("jpeg-cut-in-scan", lambda: JPEG[: len(JPEG) * 2 // 3], DAMAGED),
     ("jpeg-without-eoi", lambda: JPEG[:-2], DAMAGED),
+    ("jpeg-with-thumbnail-cut-in-scan", lambda: WITH_THUMBNAIL[:-50], DAMAGED),
     ("progressive-cut", lambda: PROGRESSIVE[: len(PROGRESSIVE) * 2 // 3], DAMAGED),
     ("png-cut-in-idat", lambda: PNG[: len(PNG) // 2], DAMAGED),
     ("png-without-iend", lambda: PNG[:-12], DAMAGED),
