@@ -1,6 +1,7 @@
 import hashlib
 import secrets
 import uuid
+from datetime import timedelta
 from pathlib import PurePath
 
 from django.conf import settings
@@ -302,6 +303,7 @@ class ApiToken(models.Model):
     """A bearer token for the JSON API. Only a hash is kept; the token is shown once."""
 
     PREFIX = "gtu_"
+    LAST_USED_PRECISION = timedelta(minutes=1)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)
@@ -334,7 +336,10 @@ class ApiToken(models.Model):
         )
         if token is None:
             return None
-        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        # Recorded to the minute shown on the account page: a busy client costs no write.
+        if token.last_used_at is None or now - token.last_used_at >= cls.LAST_USED_PRECISION:
+            cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user
 
 

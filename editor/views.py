@@ -7,7 +7,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -113,9 +113,9 @@ def _submitted(request: HttpRequest, form: EditForm) -> HttpResponse:
         uploads=form.cleaned_data["images"],
         parent=form.cleaned_data["parent"],
     )
-    if request.htmx:
-        context = {"edit": edit, "form": EditForm(owner=request.user), "presets": PRESETS}
-        return render(request, "editor/studio.html#submitted", context)
+    if request.htmx:  # the new card only: the page empties the form itself (gaitu.js)
+        prefetch_related_objects([edit], "sources", "results")
+        return render(request, "editor/edit_card.html", {"edit": edit})
     return redirect("edit_detail", edit_id=edit.pk)
 
 

@@ -1,4 +1,5 @@
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -28,6 +29,18 @@ def test_create_api_token_command_prints_a_working_token(owner):
     assert raw.startswith("gtu_")
     assert ApiToken.authenticate(raw) == owner
     assert not ApiToken.objects.filter(digest=raw).exists()  # only the hash is stored
+
+
+def test_last_use_is_recorded_to_the_minute_without_a_write_per_request(owner):
+    token, raw = ApiToken.issue(owner)
+    assert ApiToken.authenticate(raw) == owner
+    first = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert first is not None
+    ApiToken.authenticate(raw)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == first  # within the minute
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=2))
+    ApiToken.authenticate(raw)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at > first
 
 
 def test_create_api_token_for_unknown_user(db):

@@ -218,8 +218,23 @@
     if (event.detail.target.id === "edit-list") {
       var empty = document.getElementById("no-edits");
       if (empty) empty.remove();
+      var sent = event.detail.requestConfig && event.detail.requestConfig.elt;
+      if (sent && sent.matches("form[data-reset-after-send]")) emptyUploadForm(sent);
     }
   });
+
+  // The edit was accepted (its card came back): ready the form for the next one. The model
+  // stays as chosen; an "edit again" result, the pictures, the text and old errors go.
+  function emptyUploadForm(form) {
+    var input = form.querySelector("input[type=file]");
+    setFiles(input, []);
+    say(input, "");
+    form.querySelector("textarea").value = "";
+    form.querySelector("input[name=parent]").value = "";
+    form.querySelectorAll("[data-parent], .errors:not([data-client-error])").forEach(function (el) {
+      el.remove();
+    });
+  }
   document.addEventListener("htmx:load", function (event) { setUpCompare(event.detail.elt); });
   document.addEventListener("DOMContentLoaded", function () { setUpCompare(document); });
 })();
