@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import accounts, api, views
+from . import accounts, api, live, views
 
 urlpatterns = [
     path("", views.studio, name="studio"),
@@ -23,6 +23,7 @@ urlpatterns = [
     path("people/<int:user_id>/toggle/", accounts.person_toggle, name="person_toggle"),
     path("gallery/", views.gallery, name="gallery"),
     path("models/", views.model_options, name="model_options"),
+    path("edits/live", live.edit_events, name="edit_events"),
     path("edits/<uuid:edit_id>/", views.edit_detail, name="edit_detail"),
     path("edits/<uuid:edit_id>/retry/", views.edit_retry, name="edit_retry"),
     path("edits/<uuid:edit_id>/cancel/", views.edit_cancel, name="edit_cancel"),

@@ -21,6 +21,7 @@ from .access import requesting_user
 from .forms import EditForm
 from .image_types import InvalidImage
 from .limits import body_too_large, submission_limit
+from .live import CARD_STATE
 from .models import Edit, ResultImage, Share, SourceImage
 from .pipeline import offered_models, submit_edit
 from .tasks import enqueue_on_commit
@@ -138,11 +139,7 @@ def _card_etag(request: HttpRequest, edit_id: UUID) -> str | None:
     """What a polled card shows, summed up in one small query: unchanged, it answers 304."""
     if not request.htmx:
         return None
-    state = (
-        Edit.objects.filter(pk=edit_id, owner=request.user)
-        .values_list("status", "stage", "progress", "gateway_attempt", "error_code", "share__token")
-        .first()
-    )
+    state = Edit.objects.filter(pk=edit_id, owner=request.user).values_list(*CARD_STATE).first()
     if state is None:
         return None
     seen_as = (state, get_language(), _on_its_page(request, edit_id), STARTED_AT)

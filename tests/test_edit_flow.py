@@ -183,10 +183,10 @@ def test_retry_runs_a_failed_edit_again_with_the_same_original(owner_client, run
     assert (edit.status, edit.attempts, edit.error_code) == ("succeeded", 2, "")
 
 
-def test_an_active_card_polls(owner_client, owner):
+def test_an_active_card_asks_for_news(owner_client, owner):
     edit = Edit.objects.create(owner=owner, instruction="blur", model="gpt-4o-image")
     card = owner_client.get(reverse("edit_detail", args=[edit.pk]), HTTP_HX_REQUEST="true")
-    assert 'hx-trigger="every 500ms"' in card.text
+    assert 'hx-trigger="gaitu:changed"' in card.text and "data-live" in card.text
     assert "<html" not in card.text
     assert card["Vary"].count("HX-Request") == 1
 

@@ -158,9 +158,13 @@ def test_several_pictures_are_sent_in_the_order_shown(sign_in):
 def test_progress_shows_until_the_result_arrives(sign_in):
     page, _client = sign_in("watcher")
     page.set_input_files("#id_images", png("slow.png"))
-    submit(page, "sepia, please")
+    # News of the running edit comes as server-sent events, not by asking twice a second.
+    with page.expect_response(lambda r: r.request.resource_type == "eventsource") as stream:
+        submit(page, "sepia, please")
     card = newest_card(page, "sepia, please")
     assert card.get_attribute("data-status") in ("queued", "running")
+    assert card_id(card) in stream.value.url
+    assert stream.value.headers["content-type"] == "text/event-stream"
     expect(card.locator("progress")).to_be_visible()
     expect(card.locator(".stage")).to_contain_text(STAGE)
     expect(card.locator(".placeholder.working")).to_be_visible()

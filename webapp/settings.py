@@ -87,7 +87,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "webapp.static_files.StaticFilesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -102,6 +102,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "webapp.urls"
 WSGI_APPLICATION = "webapp.wsgi.application"
+ASGI_APPLICATION = "webapp.asgi.application"
 
 TEMPLATES = [
     {
@@ -197,7 +198,7 @@ SECURE_CSP = {
 }
 
 # GAITU_HTTPS=1: the site is reached over HTTPS only, usually through a TLS-terminating reverse
-# proxy (nginx, Caddy, Traefik) in front of gunicorn. Cookies are then sent over HTTPS only and
+# proxy (nginx, Caddy, Traefik) in front of uvicorn. Cookies are then sent over HTTPS only and
 # browsers are told (HSTS) to never use plain HTTP for this host again.
 GAITU_HTTPS = env_bool("GAITU_HTTPS", False)
 SESSION_COOKIE_SECURE = GAITU_HTTPS
@@ -217,11 +218,11 @@ if GAITU_HTTPS:
         SILENCED_SYSTEM_CHECKS.append("security.W008")  # the proxy redirects instead
     # Behind a TLS-terminating proxy, Django itself only ever sees plain HTTP. The proxy says
     # the original scheme in X-Forwarded-Proto; without trusting it, request.is_secure() is
-    # False (gunicorn believes the header only from FORWARDED_ALLOW_IPS, 127.0.0.1 by default,
+    # False (uvicorn believes the header only from FORWARDED_ALLOW_IPS, 127.0.0.1 by default,
     # so not from a proxy in another container), so SECURE_SSL_REDIRECT would redirect forever,
     # HSTS would never be sent, absolute links (share links) would say http://, and CSRF's
     # Origin check would reject every https:// form post. The proxy MUST set (overwrite) this
-    # header on every request, and gunicorn must be reachable only through the proxy (`manage.py
+    # header on every request, and uvicorn must be reachable only through the proxy (`manage.py
     # serve` binds to 127.0.0.1 by default), or a client could claim HTTPS over plain HTTP.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

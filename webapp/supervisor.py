@@ -13,7 +13,7 @@ import sys
 import time
 
 GRACE_SECONDS = 20
-# How each child is asked to stop so that it finishes what it is doing: gunicorn finishes
+# How each child is asked to stop so that it finishes what it is doing: uvicorn finishes
 # its requests on SIGTERM, huey its running jobs on SIGINT.
 STOP_SIGNALS = {"web": signal.SIGTERM, "worker": signal.SIGINT}
 

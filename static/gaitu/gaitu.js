@@ -68,6 +68,7 @@
       var item = document.createElement("li");
       var img = document.createElement("img");
       img.alt = file.name;
+      img.decoding = "async"; // a camera photo takes a while to decode: not on the main thread
       img.src = URL.createObjectURL(file);
       img.addEventListener("load", function () { URL.revokeObjectURL(img.src); });
       var remove = document.createElement("button");
@@ -212,6 +213,50 @@
   }
   setInterval(tick, 1000);
   document.addEventListener("htmx:load", tick);
+
+  // ---- Running edits. The server says when one changes (server-sent events, editor/live.py);
+  // its card then asks for itself, and an unchanged card costs a 304. Without the stream (an
+  // old browser, a proxy that holds events back, a dropped connection) each running card
+  // asks twice a second until the stream is back. ----
+  var stream = null;
+  var streamFor = "";
+
+  function runningCards() {
+    return Array.prototype.slice.call(document.querySelectorAll(".edit-card[data-live]"));
+  }
+
+  function askForNews(card) {
+    htmx.trigger(card, "gaitu:changed");
+  }
+
+  function follow() {
+    var cards = runningCards();
+    var ids = cards.map(function (card) { return card.id.replace("edit-", ""); }).sort().join(",");
+    if (stream && ids === streamFor) return;
+    if (stream) stream.close();
+    stream = null;
+    streamFor = ids;
+    var url = document.body.dataset.liveUrl;
+    if (!ids || !url || !window.EventSource) return;
+    stream = new EventSource(url + "?ids=" + ids);
+    // Whatever changed before the stream was open is asked for once.
+    stream.addEventListener("open", function () { runningCards().forEach(askForNews); });
+    stream.addEventListener("edit", function (event) {
+      var card = document.getElementById("edit-" + event.data);
+      if (card) askForNews(card);
+    });
+    stream.addEventListener("done", function () {
+      stream.close();
+      stream = null;
+    });
+  }
+
+  setInterval(function () {
+    if (stream && stream.readyState === EventSource.OPEN) return;
+    runningCards().forEach(askForNews);
+  }, 500);
+  document.addEventListener("htmx:load", follow);
+  document.addEventListener("DOMContentLoaded", follow);
 
   // ---- After htmx swaps. ----
   document.addEventListener("htmx:afterSwap", function (event) {

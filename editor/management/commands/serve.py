@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from webapp.supervisor import GRACE_SECONDS
+WEB_GRACE_SECONDS = 5
 
 
 class Command(BaseCommand):
@@ -25,14 +25,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, no_worker: bool, **options) -> None:
         python = sys.executable
+        # uvicorn, an ASGI server in one process: the few async views (the live updates of
+        # running edits) wait without holding a thread; every other view runs in a thread.
         web = [
-            python, "-m", "gunicorn", "webapp.wsgi:application",
-            "--bind", f"{host}:{port}",
-            "--worker-class", "gthread", "--workers", "1", "--threads", "32",
-            "--graceful-timeout", str(GRACE_SECONDS), "--timeout", "120",
-            "--no-control-socket",
-            # Cards poll twice a second; a connection kept this long is never cut mid-reuse.
-            "--keep-alive", "30",
+            python, "-m", "uvicorn", "webapp.asgi:application",
+            "--host", host, "--port", str(port),
+            "--lifespan", "off", "--no-access-log", "--log-level", "warning",
+            # Cards and live updates reuse their connection; kept this long, never cut mid-reuse.
+            "--timeout-keep-alive", "30",
+            # At Ctrl+C, uploads in flight get this long to finish (live updates end sooner).
+            "--timeout-graceful-shutdown", str(WEB_GRACE_SECONDS),
         ]  # fmt: skip
         commands = {"web": web, "worker": [python, "manage.py", "run_worker"]}
         if no_worker:

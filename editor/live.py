@@ -1,0 +1,60 @@
+"""Live updates of running edits: server-sent events from an async view.
+
+The page opens one stream for the edits it shows running. Whenever what an edit's card shows
+changes, the stream names the edit (`event: edit`, the id as data) and the page asks for that
+card, as it would have when polling; the stream ends (`event: done`) once none of them runs.
+Waiting holds no thread: the view is async and sleeps in the event loop between looks at the
+database, which cost one small query.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from .models import Edit
+
+# What a card shows of an edit while it runs; it changes exactly when the card would.
+CARD_STATE = ("status", "stage", "progress", "gateway_attempt", "error_code", "share__token")
+LOOK_EVERY = 0.05  # seconds between looks at the database
+KEEP_ALIVE_EVERY = 15.0  # a comment line, so proxies keep an idle stream open
+MAX_WATCHED = 100
+
+
+@require_GET
+async def edit_events(request: HttpRequest) -> HttpResponse:
+    """`?ids=<uuid>,<uuid>…`: the requesting person's edits to follow."""
+    user = await request.auser()
+    try:
+        ids = [UUID(value) for value in request.GET.get("ids", "").split(",") if value]
+    except ValueError:
+        return HttpResponse("ids must be edit ids, separated by commas.", status=400)
+    watched = Edit.objects.filter(owner=user, pk__in=ids[:MAX_WATCHED])
+    response = StreamingHttpResponse(_events(watched), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx would otherwise hold events back
+    return response
+
+
+async def _events(watched) -> AsyncIterator[str]:
+    seen = await _states(watched)
+    yield "retry: 1000\n\n"  # after a dropped connection, the browser comes back in a second
+    quiet = 0.0
+    while any(state[0] in Edit.ACTIVE for state in seen.values()):
+        await asyncio.sleep(LOOK_EVERY)
+        now = await _states(watched)
+        changed = [pk for pk, state in now.items() if seen.get(pk) != state]
+        seen = now
+        for pk in changed:
+            yield f"event: edit\ndata: {pk}\n\n"
+        quiet = 0.0 if changed else quiet + LOOK_EVERY
+        if quiet >= KEEP_ALIVE_EVERY:
+            quiet = 0.0
+            yield ": still running\n\n"
+    yield "event: done\ndata: \n\n"
+
+
+async def _states(watched) -> dict[UUID, tuple]:
+    return {pk: tuple(state) async for pk, *state in watched.values_list("pk", *CARD_STATE)}
