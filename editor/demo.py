@@ -175,7 +175,9 @@ class DemoHandler(BaseHTTPRequestHandler):
             return
         try:
             length = int(self.headers.get("Content-Length", "0"))
-            request = json.loads(self.rfile.read(length))
+            body = self.rfile.read(length)
+            received = time.monotonic()  # the gateway's time starts: reading, editing, answering
+            request = json.loads(body)
             instruction, pictures = _read_messages(request)
         except (ValueError, KeyError, TypeError, binascii.Error):
             self._send_json(400, {"error": {"message": "malformed request", "code": "bad_request"}})
@@ -193,6 +195,8 @@ class DemoHandler(BaseHTTPRequestHandler):
             return
         latency = float(directives.get("latency") or settings.GAITU_DEMO_LATENCY)
         reply = self._compose_reply(instruction, pictures, directives)
+        # The whole answer takes `latency` seconds, the demo's own picture work included.
+        latency = max(0.0, latency - (time.monotonic() - received))
         if request.get("stream"):
             self._stream(reply, latency, directives)
         else:

@@ -251,7 +251,7 @@ def _encode_thumbnail(still: Image.Image, side: int) -> bytes:
     thumb = still.convert("RGBA" if _has_alpha(still) else "RGB")
     thumb.thumbnail((side, side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    thumb.save(out, "WEBP", quality=80, method=4)
+    thumb.save(out, "WEBP", quality=80, method=2)  # 4 (the default) takes 3x as long, for 3%
     return out.getvalue()
 
 
@@ -369,5 +369,6 @@ def _encode_for_sending(image: Image.Image) -> tuple[bytes, str]:
     if _has_alpha(image):
         image.convert("RGBA").save(out, "PNG", optimize=False, compress_level=6)
         return out.getvalue(), "image/png"
-    image.convert("RGB").save(out, "JPEG", quality=90, optimize=True)
+    # Not optimize=True: a third of the time for some 5% fewer bytes, on every edit's way out.
+    image.convert("RGB").save(out, "JPEG", quality=90)
     return out.getvalue(), "image/jpeg"

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from . import demo
+from . import demo, fetch
 from .fetch import FetchedImage, FetchError, fetch_image
 from .imaging import ImageInfo, make_thumbnail, shape_with_thumbnail
 from .models import Edit, ResultImage, SourceImage
@@ -142,7 +142,8 @@ def perform_edit(edit: Edit) -> None:
     A generation the gateway finished is paid for: its links are kept on the edit before any
     download, so a failed download is retried without asking the gateway again.
     """
-    with httpx.Client(trust_env=False) as client, EditWatch(edit, client) as watch:
+    client = httpx.Client(trust_env=False, verify=fetch.TLS_VERIFY)
+    with client, EditWatch(edit, client) as watch:
         links = edit.result_links
         kept_links = bool(links)
         if not kept_links:

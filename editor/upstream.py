@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from . import fetch
 from .reply import (
     FAILURE_CODES,
     Failure,
@@ -204,7 +205,7 @@ def _request_once(
     client: httpx.Client | None,
 ) -> Outcome:
     own_client = client is None
-    client = client or httpx.Client(trust_env=False)
+    client = client or httpx.Client(trust_env=False, verify=fetch.TLS_VERIFY)
     reading = _Reading(ReplyAccumulator(), time.monotonic() + gateway.total_timeout, on_progress)
     timeout = httpx.Timeout(
         connect=gateway.connect_timeout,
@@ -347,7 +348,7 @@ def _describe(exc: Exception) -> str:
 def list_models(gateway: Gateway, timeout: float = 3.0) -> list[str]:
     """The model ids the gateway says it serves (GET /v1/models); [] when it won't say."""
     try:
-        with httpx.Client(trust_env=False, timeout=timeout) as client:
+        with httpx.Client(trust_env=False, verify=fetch.TLS_VERIFY, timeout=timeout) as client:
             response = client.get(
                 f"{api_root(gateway.base_url)}/models",
                 headers={"Authorization": f"Bearer {gateway.api_key}", "User-Agent": USER_AGENT},

@@ -265,7 +265,8 @@ TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}
 HUEY_CONSUMER = {
     "workers": GAITU_WORKER_THREADS,
     "worker_type": "thread",
-    # An idle consumer polls at most every 0.25 s, so a new edit starts almost at once.
+    # Idle threads wait for a nudge (SQLite, editor/queue.py) or block on Redis; these are
+    # the pauses after an error reading the queue.
     "initial_delay": 0.05,
     "backoff": 1.25,
     "max_delay": 0.25,
@@ -288,7 +289,7 @@ elif GAITU_QUEUE_URL:
     raise ImproperlyConfigured("GAITU_QUEUE_URL must be a redis:// URL (or unset for SQLite).")
 else:
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "editor.queue.NudgedSqliteHuey",  # wakes the worker at once
         "name": "gaitu",
         "filename": str(DATA_DIR / "queue.sqlite3"),
         "immediate": False,

@@ -1,0 +1,36 @@
+"""The SQLite job queue's nudge (editor/queue.py): a new job wakes an idle worker thread."""
+
+import threading
+
+from editor.queue import NudgedSqliteStorage
+
+
+def storages(tmp_path, wait: float):
+    """The web process's view of the queue and the worker's: two storages, one file."""
+    web = NudgedSqliteStorage("gaitu", filename=str(tmp_path / "queue.sqlite3"))
+    worker = NudgedSqliteStorage("gaitu", filename=str(tmp_path / "queue.sqlite3"))
+    worker.WAIT = wait
+    return web, worker
+
+
+def test_an_idle_worker_is_woken_by_a_new_job(tmp_path):
+    web, worker = storages(tmp_path, wait=60)
+    worker.listen()  # as its first idle thread does
+    assert worker.port_file.read_text().isdigit()
+    seen = []
+    waiting = threading.Thread(target=lambda: seen.append(worker.dequeue()))
+    waiting.start()
+    web.enqueue(b"edit")
+    waiting.join(timeout=20)
+    assert not waiting.is_alive()  # woken: without the nudge it would wait a minute
+    assert seen == [None]  # it woke empty-handed, and the job is for its next look
+    assert worker.dequeue() == b"edit"
+
+
+def test_without_a_worker_listening_enqueueing_still_works(tmp_path):
+    web, worker = storages(tmp_path, wait=0.01)
+    web.enqueue(b"edit")  # no port file yet: the nudge goes nowhere
+    (tmp_path / "queue.sqlite3.port").write_text("not a port")
+    web.enqueue(b"edit 2")
+    assert worker.dequeue() == b"edit"
+    assert worker.dequeue() == b"edit 2"
