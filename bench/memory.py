@@ -1,15 +1,15 @@
 """Memory: what everything `make run` starts holds while 8 edits of 24-megapixel JPEGs run at once.
 
-`manage.py serve` is started as `make run` starts it: the serve parent, gunicorn's master and
-its worker, and the huey worker, all descendants of the one process. The demo gateway runs in
-a process of its own outside that tree, configured as any real gateway is (base URL, key), so
-its Pillow work on the pictures it is sent is not counted as Gaitu's (in plain demo mode it
-runs inside the huey worker).
+`manage.py serve` is started as `make run` starts it: the serve parent (webapp/supervisor.py),
+uvicorn serving the web, and the huey worker, all descendants of the one process. The demo
+gateway runs in a process of its own outside that tree, configured as any real gateway is
+(base URL, key), so its Pillow work on the pictures it is sent is not counted as Gaitu's (in
+plain demo mode it runs inside the huey worker).
 
 The sum of VmRSS over the tree is sampled every 50 ms from a background thread: idle (warmed
-up, before the edits) and peak (while the edits are uploaded, shaped, sent and stored).
-A page shared between processes (gunicorn's forked worker, shared libraries) counts once in
-each, so the sum overstates; the PSS sum, which counts shared pages once, is shown beside it.
+up, before the edits) and peak (while the edits are uploaded, shaped, sent and stored). A page
+shared between processes (shared libraries) counts once in each, so the sum overstates; the
+PSS sum, which counts shared pages once, is shown beside it.
 """
 
 import signal
@@ -59,7 +59,7 @@ def run() -> list[tuple[str, str, str]]:
     return [
         (
             f"idle, sum of VmRSS over serve's process tree ({peak.processes} processes:"
-            " serve parent, gunicorn master and worker, huey worker)",
+            " serve parent, uvicorn, huey worker)",
             f"{idle_rss / mib:.0f} MiB (PSS {idle_pss / mib:.0f} MiB; MiB: {_parts(idle[-1])})",
             "report",
         ),
@@ -202,12 +202,10 @@ def _kib_fields(path: Path) -> dict[str, int]:
 
 def _role(pid: int) -> str:
     words = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    if "gunicorn" in words:
-        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        is_master = "gunicorn" not in Path(f"/proc/{parent}/cmdline").read_bytes().decode()
-        return "gunicorn master" if is_master else "gunicorn worker"
+    if "uvicorn" in words:
+        return "uvicorn (web)"
     if "run_worker" in words:
         return "huey worker"
-    if "serve" in words:
+    if "webapp.supervisor" in words:
         return "serve parent"
     return Path(f"/proc/{pid}/comm").read_text().strip()

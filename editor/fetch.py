@@ -22,6 +22,8 @@ import certifi
 import httpx
 from PIL import Image
 
+from .image_types import PICTURE_WORK
+
 USER_AGENT = "Gaitu/1.0"
 MAX_REDIRECTS = 3
 RETRY_BACKOFF = 0.5
@@ -278,7 +280,8 @@ def _decode_image(data: bytes, max_pixels: int, header_type: str) -> FetchedImag
         if width * height > max_pixels:
             raise _failed(f"image dimensions too large ({width}x{height})")
         try:
-            image.load()  # proves the file is complete, not just its header
+            with PICTURE_WORK:
+                image.load()  # proves the file is complete, not just its header
         except Exception as exc:
             raise _failed(f"broken {image.format} image ({exc})") from exc
         content_type = Image.MIME[str(image.format)]

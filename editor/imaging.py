@@ -8,10 +8,8 @@ included, minus its metadata (see clean_original).
 """
 
 import io
-import os
 import re
 import struct
-import threading
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -19,7 +17,7 @@ from typing import BinaryIO
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageCms, ImageMath, UnidentifiedImageError
 
-from .image_types import DAMAGED, EXIF_ORIENTATION, ImageInfo, InvalidImage
+from .image_types import DAMAGED, EXIF_ORIENTATION, PICTURE_WORK, ImageInfo, InvalidImage
 from .originals import clean_original, png_chunks
 
 __all__ = ["ImageInfo", "InvalidImage", "clean_original"]  # also part of this module's face
@@ -35,9 +33,6 @@ UPLOAD_FORMATS = {
 OPENERS = ["JPEG", "PNG", "WEBP", "GIF"]  # the JPEG opener also yields MPO
 THUMBNAIL_SIDE = 480
 DRAFT_SLACK = 0.75
-# Decoding is CPU work Pillow does outside the GIL: more pictures at once than cores is no
-# faster, only bigger. Many edits wait on their gateways at once; few decode at once.
-_DECODING = threading.BoundedSemaphore(os.cpu_count() or 2)
 # --- checking an upload ----------------------------------------------------------------------
 
 
@@ -224,14 +219,14 @@ def shape_for_upstream(file: BinaryIO, max_side: int) -> tuple[bytes, str]:
     a JPEG.
     """
     file.seek(0)
-    with _DECODING, Image.open(file, formats=OPENERS) as image:
+    with PICTURE_WORK, Image.open(file, formats=OPENERS) as image:
         return _encode_for_sending(_still_upright(image, max_side, slack=DRAFT_SLACK))
 
 
 def make_thumbnail(file: BinaryIO, side: int = THUMBNAIL_SIDE) -> bytes:
     """A small still WebP for grids and cards: first frame, upright, sRGB, without metadata."""
     file.seek(0)
-    with _DECODING, Image.open(file, formats=OPENERS) as image:
+    with PICTURE_WORK, Image.open(file, formats=OPENERS) as image:
         return _encode_thumbnail(_still_upright(image, side), side)
 
 
@@ -241,7 +236,7 @@ def shape_with_thumbnail(
     """shape_for_upstream and make_thumbnail from one decode: the thumbnail is made from the
     shaped picture, which is upright and in sRGB already, so a big photo is decoded once."""
     file.seek(0)
-    with _DECODING, Image.open(file, formats=OPENERS) as image:
+    with PICTURE_WORK, Image.open(file, formats=OPENERS) as image:
         still = _still_upright(image, max_side, slack=DRAFT_SLACK)
         payload, content_type = _encode_for_sending(still)
         return payload, content_type, _encode_thumbnail(still, side)

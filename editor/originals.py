@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from PIL import Image
 
-from .image_types import DAMAGED, EXIF_ORIENTATION, InvalidImage
+from .image_types import DAMAGED, EXIF_ORIENTATION, PICTURE_WORK, InvalidImage
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -49,16 +49,17 @@ def clean_original(file: BinaryIO, content_type: str) -> bytes:
     Anything after the end of the picture (a JPEG's EOI, a PNG's IEND) is dropped too.
     The walk also proves the container whole: InvalidImage if it is not.
     """
-    file.seek(0)
-    data = file.read()
-    file.seek(0)
-    if content_type == "image/jpeg":
-        return _clean_jpeg(data)
-    if content_type == "image/png":
-        return _clean_png(data)
-    if content_type == "image/webp":
-        return _clean_webp(data)
-    return data
+    with PICTURE_WORK:
+        file.seek(0)
+        data = file.read()
+        file.seek(0)
+        if content_type == "image/jpeg":
+            return _clean_jpeg(data)
+        if content_type == "image/png":
+            return _clean_png(data)
+        if content_type == "image/webp":
+            return _clean_webp(data)
+        return data
 
 
 def _orientation_from(exif: bytes | None, xmp: bytes | None) -> int:
@@ -97,7 +98,8 @@ def _clean_jpeg(data: bytes) -> bytes:
     """
     if not data.startswith(b"\xff\xd8"):
         raise InvalidImage(DAMAGED)
-    kept: list[bytes] = []
+    kept: list[bytes | memoryview] = []  # views, not copies: the scan data is most of the file
+    view = memoryview(data)
     exif = xmp = None
     pos = 2
     while True:
@@ -129,12 +131,12 @@ def _clean_jpeg(data: bytes) -> bytes:
         elif marker == 0xE1 and payload.startswith(_XMP_NAMESPACE):
             xmp = xmp or payload
         if _jpeg_segment_kept(marker, payload):
-            kept.append(data[pos:end])
+            kept.append(view[pos:end])
         pos = end
     orientation = _orientation_from(exif, xmp)
     if orientation != 1:
         block = b"Exif\x00\x00" + _orientation_tiff(orientation)
-        at = 1 if kept[0].startswith(b"\xff\xe0") else 0  # Exif goes after JFIF, if any
+        at = 1 if bytes(kept[0][:2]) == b"\xff\xe0" else 0  # Exif goes after JFIF, if any
         kept.insert(at, b"\xff\xe1" + (len(block) + 2).to_bytes(2) + block)
     return b"\xff\xd8" + b"".join(kept)
 

@@ -43,6 +43,10 @@ class Command(BaseCommand):
         self.stdout.flush()
         # Many threads each get a malloc arena of their own by default; two keep memory flat.
         os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+        # A picture's memory goes back to the system when it is freed. By default glibc raises
+        # this threshold after each big free, and later pictures come from a heap that keeps
+        # its high-water mark for good.
+        os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(256 * 1024))
         # From here a small process without Django watches the two (see webapp/supervisor.py).
         os.execv(python, [python, "-m", "webapp.supervisor", json.dumps(commands)])  # noqa: S606
 
