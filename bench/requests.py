@@ -11,7 +11,7 @@ from PIL import Image
 
 from tests.live import split_gaitu
 
-ROUNDS = 25
+ROUNDS = 60
 
 
 def run() -> list[tuple[str, str, str]]:
