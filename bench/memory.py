@@ -105,7 +105,7 @@ def _serve_with_remote_gateway(data_dir: Path, **extra_env: str):
             code = stop(serve)
             assert code == 0, gaitu.output()
     finally:
-        stop(gateway, signal.SIGINT)
+        stop(gateway, signal.SIGTERM)  # as split_gaitu ends it
 
 
 def _submit_and_wait(jobs) -> None:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .models import Edit
@@ -30,7 +31,7 @@ async def edit_events(request: HttpRequest) -> HttpResponse:
     try:
         ids = [UUID(value) for value in request.GET.get("ids", "").split(",") if value]
     except ValueError:
-        return HttpResponse("ids must be edit ids, separated by commas.", status=400)
+        return HttpResponse(_("ids must be edit ids, separated by commas."), status=400)
     watched = Edit.objects.filter(owner=user, pk__in=ids[:MAX_WATCHED])
     response = StreamingHttpResponse(_events(watched), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

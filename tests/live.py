@@ -159,7 +159,8 @@ def split_gaitu(
     try:
         if remote_gateway:
             running.append(
-                (gaitu.start("demo_gateway", "--port", str(gateway_port)), signal.SIGINT)
+                # Nothing of its own to finish: ended outright, so a stuck handler can't hold it.
+                (gaitu.start("demo_gateway", "--port", str(gateway_port)), signal.SIGTERM)
             )
         web = gaitu.start("serve", "--no-worker")
         running.append((web, signal.SIGTERM))
