@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import secrets
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -402,6 +403,11 @@ class DemoGateway(ThreadingHTTPServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         super().__init__((host, port), DemoHandler)
         self.results = _ResultStore()
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up on a kept-alive connection is no error worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     @property
     def base_url(self) -> str:

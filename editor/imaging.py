@@ -40,11 +40,11 @@ def inspect_upload(file: BinaryIO, *, max_bytes: int, max_pixels: int) -> ImageI
     """Decide whether an uploaded file is a usable picture, cheaply.
 
     Pillow reads the header for the format and size; the pixel count is checked before any
-    decoding, so a decompression bomb costs nothing. Truncation is caught without a full decode:
-    JPEGs are decoded at 1/8 scale (draft mode), PNGs have their chunks verified and their pixel
-    data inflated and counted (never kept), GIF and WebP have their first frame decoded. Last,
-    the container is walked as clean_original walks it. A JPEG is only checked for the end of
-    its scan data; the worker walks and decodes it (see _prove_complete).
+    decoding, so a decompression bomb costs nothing. Truncation is caught without decoding a
+    JPEG: it must have an end marker after its first scan (the worker walks and decodes the
+    rest). PNGs have their chunks verified and their pixel data inflated and counted (never
+    kept), GIF and WebP have their first frame decoded, and their containers are walked as
+    clean_original walks them (see _prove_complete).
     """
     size = _size_of(file)
     if size == 0:
