@@ -230,16 +230,19 @@ def make_thumbnail(file: BinaryIO, side: int = THUMBNAIL_SIDE) -> bytes:
         return _encode_thumbnail(_still_upright(image, side), side)
 
 
-def shape_with_thumbnail(
-    file: BinaryIO, max_side: int, side: int = THUMBNAIL_SIDE
-) -> tuple[bytes, str, bytes]:
-    """shape_for_upstream and make_thumbnail from one decode: the thumbnail is made from the
-    shaped picture, which is upright and in sRGB already, so a big photo is decoded once."""
+def shape_with_still(file: BinaryIO, max_side: int) -> tuple[bytes, str, Image.Image]:
+    """shape_for_upstream, and the shaped picture itself: upright and in sRGB already, it
+    makes the thumbnail (thumbnail_of) without decoding a big photo a second time."""
     file.seek(0)
     with PICTURE_WORK, Image.open(file, formats=OPENERS) as image:
         still = _still_upright(image, max_side, slack=DRAFT_SLACK)
-        payload, content_type = _encode_for_sending(still)
-        return payload, content_type, _encode_thumbnail(still, side)
+        return *_encode_for_sending(still), still
+
+
+def thumbnail_of(still: Image.Image, side: int = THUMBNAIL_SIDE) -> bytes:
+    """make_thumbnail of a picture already decoded (by shape_with_still)."""
+    with PICTURE_WORK:
+        return _encode_thumbnail(still, side)
 
 
 def _encode_thumbnail(still: Image.Image, side: int) -> bytes:

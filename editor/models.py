@@ -213,12 +213,15 @@ class Edit(models.Model):
 
     def report_progress(self, stage: str, progress: int | None) -> None:
         """Record what the gateway says while running; the percent never goes backwards."""
-        fields: dict = {"stage": stage}
+        fields: dict = {}
+        if stage != self.stage:
+            fields["stage"] = stage
         if progress is not None and (self.progress is None or progress > self.progress):
             fields["progress"] = progress
         if self.first_progress_at is None and (progress or stage != self.Stage.QUEUED):
             fields["first_progress_at"] = timezone.now()
-        self._update_running(**fields)
+        if fields:  # nothing new, no write: every edit's writes share one database lock
+            self._update_running(**fields)
 
 
 class StoredImage(models.Model):
@@ -269,14 +272,22 @@ class SourceImage(StoredImage):
         """Store the original without EXIF/GPS and other metadata (see clean_original), once.
 
         Uploads are stored as they arrive, so submitting stays as cheap as saving a file; the
-        worker calls this before it reads the picture. Until then, views serve cleaned_bytes(),
-        the very bytes stored afterwards, so no metadata is ever served.
+        worker does this (in two steps, write_cleaned() and keep_cleaned(), the first while the
+        gateway works). Until then views serve cleaned_bytes(), the very bytes stored
+        afterwards, so no metadata is ever served.
         """
-        if self.metadata_removed:
-            return
-        cleaned = self.cleaned_bytes()
+        if not self.metadata_removed:
+            self.keep_cleaned(self.write_cleaned())
+
+    def write_cleaned(self) -> str:
+        """Write the cleaned original as a file of its own; its name. No database work."""
+        return self.file.storage.save(
+            original_path(self, self.file.name), ContentFile(self.cleaned_bytes())
+        )
+
+    def keep_cleaned(self, name: str) -> None:
+        """Make the file write_cleaned() wrote the original, and delete the upload."""
         storage, uploaded = self.file.storage, self.file.name
-        name = storage.save(original_path(self, uploaded), ContentFile(cleaned))
         # Conditional: should two workers ever clean the same original, one file is kept.
         kept = SourceImage.objects.filter(pk=self.pk, metadata_removed=False).update(
             file=name, metadata_removed=True

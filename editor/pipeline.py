@@ -2,7 +2,8 @@
 
 import logging
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 import httpx
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from . import demo, fetch
 from .fetch import FetchedImage, FetchError, fetch_image
-from .imaging import ImageInfo, make_thumbnail, shape_with_thumbnail
+from .imaging import ImageInfo, make_thumbnail, shape_with_still, thumbnail_of
 from .models import Edit, ResultImage, SourceImage
 from .reply import FAILURE_CODES, Failure, ParsedReply, describe_image_ref
 from .upstream import (
@@ -161,27 +162,78 @@ def perform_edit(edit: Edit) -> None:
 def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedReply | None:
     """Ask the gateway; the reply with its images, or None when the edit ended otherwise."""
     gateway = configured_gateway()
-    image_urls = []
-    for source in edit.sources.all():
+    image_urls, sources = [], list(edit.sources.all())
+    for source in sources:
         try:
-            source.remove_metadata()
             with source.file.open("rb") as original:
-                payload, content_type, thumbnail = shape_with_thumbnail(
+                payload, content_type, still = shape_with_still(
                     original, settings.GAITU_SEND_MAX_SIDE
                 )
         except (OSError, SyntaxError, ValueError) as exc:
-            # Damage inside a JPEG shows only when it is walked (InvalidImage is a ValueError)
-            # or decoded, here: the request checked no more than its end.
+            # Damage inside a JPEG shows only when it is decoded, here: the request checked
+            # no more than its end.
             edit.fail("unreadable_picture", FAILURE_CODES["unreadable_picture"], str(exc))
             return None
-        if not source.thumbnail:
-            source.thumbnail.save("thumb.webp", ContentFile(thumbnail))
+        if not source.thumbnail:  # shown on the card while the gateway works
+            source.thumbnail.save("thumb.webp", ContentFile(thumbnail_of(still)))
+        del still
         image_urls.append(data_url(payload, content_type))
     payload = build_payload(
         gateway, model=edit.model, instruction=edit.instruction, image_urls=image_urls
     )
     del image_urls
+    # Asking the gateway does not need the originals' metadata gone: their cleaned copies are
+    # written while it works, rather than before, and kept after.
+    cleaned: list[tuple[SourceImage, str]] = []
+    with _Meanwhile(_write_cleaned, sources, cleaned) as cleaning:
+        reply = _ask(edit, gateway, payload, client, watch)
+    for source, name in cleaned:
+        source.keep_cleaned(name)
+    if isinstance(cleaning.failure, OSError | ValueError):
+        # The picture decoded, but its file is not whole after all (InvalidImage).
+        problem = str(cleaning.failure)
+        edit.fail("unreadable_picture", FAILURE_CODES["unreadable_picture"], problem)
+        return None
+    if cleaning.failure is not None:
+        raise cleaning.failure
+    return reply
 
+
+def _write_cleaned(sources: list[SourceImage], cleaned: list[tuple[SourceImage, str]]) -> None:
+    """Write each original's cleaned copy as a file of its own; no database work."""
+    for source in sources:
+        if not source.metadata_removed:
+            cleaned.append((source, source.write_cleaned()))
+
+
+class _Meanwhile(threading.Thread):
+    """Work done in a thread of its own while a block runs, and waited for when it ends; its
+    failure is kept for the caller."""
+
+    def __init__(self, work: Callable, *args):
+        super().__init__(name="meanwhile", daemon=True)
+        self._work, self._args = work, args
+        self.failure: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            self._work(*self._args)
+        except Exception as exc:  # for the caller to handle, in its own thread
+            self.failure = exc
+        finally:
+            self._args = ()
+
+    def __enter__(self) -> "_Meanwhile":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.join()
+
+
+def _ask(
+    edit: Edit, gateway: Gateway, payload: dict, client: httpx.Client, watch: "EditWatch"
+) -> ParsedReply | None:
     def on_progress(reply: ParsedReply) -> None:
         edit.report_progress(STAGE_OF_REPLY.get(reply.stage or "", edit.stage), reply.progress)
 
@@ -245,7 +297,10 @@ class EditWatch:
     blocked read in the worker thread right away, even if the gateway is silent.
     """
 
-    INTERVAL = 1.0
+    INTERVAL = 1.0  # seconds between looks for a cancel
+    # Seconds between heartbeats: far inside GAITU_HEARTBEAT_TIMEOUT, and sparing with writes,
+    # which all edits of all workers share one database lock for.
+    HEARTBEAT_EVERY = 10.0
 
     def __init__(self, edit: Edit, client: httpx.Client):
         self.edit = edit
@@ -269,6 +324,8 @@ class EditWatch:
             raise UpstreamFailure(upstream_failure("interrupted"))
 
     def _watch(self) -> None:
+        beat_after = min(self.HEARTBEAT_EVERY, settings.GAITU_HEARTBEAT_TIMEOUT / 4)
+        last_beat = time.monotonic()
         try:
             while not self._stop.wait(self.INTERVAL):
                 try:
@@ -278,7 +335,9 @@ class EditWatch:
                         self.client.close()
                         self._stop.set()
                         return
-                    Edit.objects.filter(pk=self.edit.pk).update(heartbeat_at=timezone.now())
+                    if time.monotonic() - last_beat >= beat_after:
+                        Edit.objects.filter(pk=self.edit.pk).update(heartbeat_at=timezone.now())
+                        last_beat = time.monotonic()
                 except DatabaseError:
                     logger.warning("edit %s: heartbeat skipped", self.edit.pk, exc_info=True)
         finally:

@@ -41,7 +41,17 @@ class NudgedSqliteStorage(SqliteStorage):
         data = super().dequeue()
         if data is None:
             self._wait_for_nudge()
+        elif self._listener is not None and self._has_more():
+            # One nudge wakes one thread. A burst of jobs can have a thread that was awake
+            # anyway take a nudged job, so the thread nudged for it finds none and the job
+            # after it waits for a timeout. Whoever takes a job wakes the next thread.
+            self.nudge()
         return data
+
+    def _has_more(self) -> bool:
+        return bool(
+            self.sql("select 1 from task where queue = ? limit 1", (self.name,), results=True)
+        )
 
     def nudge(self) -> None:
         """Tell the worker that a job is waiting; never fails the enqueue."""

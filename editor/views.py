@@ -340,10 +340,11 @@ def _picture_response(image, kind: str, variant: str, *, cache: str) -> FileResp
             raise Http404
         response = FileResponse(image.thumbnail.open("rb"), content_type="image/webp")
     else:
-        # An original whose worker has not run yet is cleaned on the way out.
-        cleaned = isinstance(image, SourceImage) and not image.metadata_removed
         try:
-            body = io.BytesIO(image.cleaned_bytes()) if cleaned else image.file.open("rb")
+            body = _picture_file(image)
+        except FileNotFoundError:  # the worker stored it cleaned just now, under a new name
+            image.refresh_from_db()
+            body = _picture_file(image)
         except InvalidImage:
             raise Http404 from None  # not a whole picture: the worker will say so on its card
         response = FileResponse(
@@ -358,6 +359,13 @@ def _picture_response(image, kind: str, variant: str, *, cache: str) -> FileResp
     )
     response["Content-Security-Policy"] = MEDIA_CSP
     return response
+
+
+def _picture_file(image: SourceImage | ResultImage):
+    """The stored file; an original whose worker has not run yet is cleaned on the way out."""
+    if isinstance(image, SourceImage) and not image.metadata_removed:
+        return io.BytesIO(image.cleaned_bytes())
+    return image.file.open("rb")
 
 
 def _download_name(image: SourceImage | ResultImage, kind: str) -> str:

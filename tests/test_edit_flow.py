@@ -376,7 +376,7 @@ def test_a_picture_damaged_inside_fails_saying_so(owner_client, run_jobs, monkey
     def broken(*args, **kwargs):
         raise OSError("broken data stream when reading image file")
 
-    monkeypatch.setattr(pipeline, "shape_with_thumbnail", broken)
+    monkeypatch.setattr(pipeline, "shape_with_still", broken)
     submit(owner_client, run_jobs)
     edit = Edit.objects.get()
     assert (edit.status, edit.error_code) == ("failed", "unreadable_picture")

@@ -108,11 +108,11 @@ def test_thumbnail_is_a_small_upright_webp():
 
 
 def test_shape_and_thumbnail_from_one_decode_match_the_separate_ones():
-    from editor.imaging import shape_with_thumbnail
+    from editor.imaging import shape_with_still, thumbnail_of
 
     photo = image_bytes((3000, 2000), exif_orientation=6, quality=85)
-    payload, content_type, thumb = shape_with_thumbnail(io.BytesIO(photo), 2048)
+    payload, content_type, still = shape_with_still(io.BytesIO(photo), 2048)
     assert (payload, content_type) == shape_for_upstream(io.BytesIO(photo), 2048)
-    together = Image.open(io.BytesIO(thumb))
+    together = Image.open(io.BytesIO(thumbnail_of(still)))
     alone = Image.open(io.BytesIO(make_thumbnail(io.BytesIO(photo))))
     assert together.size == alone.size == (320, 480)

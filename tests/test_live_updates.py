@@ -1,5 +1,8 @@
 """The live updates of running edits (editor/live.py): what the stream says, and when."""
 
+import asyncio
+import sqlite3
+
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.urls import reverse
@@ -92,3 +95,32 @@ def test_ids_that_are_not_edit_ids_are_refused(owner_client, ids):
 def test_only_for_people_logged_in(client):
     response = client.get(reverse("edit_events"), {"ids": ""})
     assert response.status_code == 302
+
+
+def test_a_commit_to_the_sqlite_database_wakes_the_streams(tmp_path):
+    """How a stream hears of a change on a real database file: SQLite's commit count."""
+    from editor.live import _Changes
+
+    database = tmp_path / "gaitu.sqlite3"
+    writer = sqlite3.connect(database)
+    writer.execute("CREATE TABLE edit (stage TEXT)")
+    writer.commit()
+
+    async def scenario():
+        changes = _Changes(database)
+        changes.streams = 1  # the watcher runs while a stream listens
+        ticket = changes.next_change()
+        await changes.after(ticket, 0.2)
+        assert not ticket.is_set()  # nothing committed, nothing told
+        for _ in range(100):  # until the watcher has its first count and sees a commit
+            writer.execute("INSERT INTO edit VALUES ('generating')")
+            writer.commit()
+            await changes.after(ticket, 0.1)
+            if ticket.is_set():
+                break
+        assert ticket.is_set()
+        assert not changes.next_change().is_set()  # a fresh ticket for the next change
+        changes.streams = 0
+
+    asyncio.run(scenario())
+    writer.close()

@@ -1,8 +1,9 @@
 """The SQLite job queue's nudge (editor/queue.py): a new job wakes an idle worker thread."""
 
+import select
 import threading
 
-from editor.queue import NudgedSqliteStorage
+from editor.queue import NUDGE, NudgedSqliteStorage
 
 
 def storages(tmp_path, wait: float):
@@ -34,3 +35,16 @@ def test_without_a_worker_listening_enqueueing_still_works(tmp_path):
     web.enqueue(b"edit 2")
     assert worker.dequeue() == b"edit"
     assert worker.dequeue() == b"edit 2"
+
+
+def test_whoever_takes_a_job_wakes_the_next_thread_while_more_wait(tmp_path):
+    web, worker = storages(tmp_path, wait=60)
+    listener = worker.listen()
+    web.enqueue(b"first")
+    web.enqueue(b"second")
+    listener.recv(16), listener.recv(16)  # both nudges taken, as by threads that found nothing
+    assert worker.dequeue() == b"first"  # by a thread that was awake anyway
+    assert select.select([listener], [], [], 20)[0]  # it nudged an idle thread for "second"
+    assert listener.recv(16) == NUDGE
+    assert worker.dequeue() == b"second"
+    assert not select.select([listener], [], [], 0)[0]  # and nobody for an empty queue
