@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
-from bench import concurrency, load, memory, overhead, pages, payload, requests  # noqa: E402
+from bench import concurrency, load, locks, memory, overhead, pages, payload, requests  # noqa: E402
 
 BENCHMARKS = [
     ("Requests (same server, floors in the same run)", requests),
@@ -18,6 +18,7 @@ BENCHMARKS = [
     ("Overhead (Chromium, 12 MP photos, demo gateway 2 s)", overhead),
     ("Concurrency (demo gateway, 3 s per edit)", concurrency),
     ("Load (uploads and browsing)", load),
+    ("SQLite write lock (4 writing processes)", locks),
     ("Payload shaping (24-megapixel JPEG, 2048 px sent)", payload),
     ("Memory (make run, 8 edits of 24-megapixel JPEGs at once)", memory),
 ]

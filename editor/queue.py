@@ -19,6 +19,8 @@ from pathlib import Path
 from huey import SqliteHuey
 from huey.storage import SqliteStorage
 
+from webapp.sqlite.busy import RetryingConnection
+
 NUDGE = b"job"
 
 
@@ -27,7 +29,8 @@ class NudgedSqliteStorage(SqliteStorage):
     WAIT = 1.0  # seconds an idle thread waits for a nudge before it looks anyway
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+        # A busy queue database is waited for in steps of a millisecond, not SQLite's.
+        super().__init__(*args, **kwargs, timeout=0, factory=RetryingConnection)
         self.port_file = Path(f"{self.filename}.port")
         self._listener: socket.socket | None = None
         self._listener_lock = threading.Lock()

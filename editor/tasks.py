@@ -3,6 +3,7 @@
 import logging
 import os
 import socket
+import threading
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,11 +22,16 @@ logger = logging.getLogger(__name__)
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 WAIT_FOR_A_SLOT = 0.5  # seconds before an edit over its owner's limit asks again
+_STARTING = threading.Lock()
 
 
 @task()
 def run_edit(edit_id: str) -> None:
+    import time as _t
+
+    _b = _t.time()
     started = _start_in_turn(edit_id)
+    print("TIMING", edit_id, _b, _t.time() - _b, flush=True)
     if started is None:
         return
     if started is False:
@@ -50,8 +56,12 @@ def _start_in_turn(edit_id: str) -> bool | None:
     queued ones ahead of it leave a slot. The owner's row is locked (on databases that lock
     rows; SQLite's IMMEDIATE transactions serialise this anyway) so two workers can't both
     take the last slot.
+
+    Starts in this process take turns on a lock of its own: a thread waiting for it goes on
+    the moment the one before commits, where SQLite's busy handler would sleep in growing
+    steps. A burst of 32 edits took up to 0.45 s to start that way.
     """
-    with transaction.atomic():
+    with _STARTING, transaction.atomic():
         edit = Edit.objects.filter(pk=edit_id, status=Edit.Status.QUEUED).first()
         if edit is None:
             return None  # deleted, canceled while it waited, or another worker has it

@@ -121,18 +121,17 @@ TEMPLATES = [
     },
 ]
 
-# SQLite in WAL mode with a busy timeout and IMMEDIATE transactions: the web server and the
-# worker's threads write concurrently, and this is what keeps "database is locked" away.
+# SQLite in WAL mode with IMMEDIATE transactions and a 30 s wait for the write lock (retried
+# every millisecond, see webapp/sqlite): the web server and the worker's threads write
+# concurrently, and this is what keeps "database is locked" away.
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "webapp.sqlite",  # Django's, with lock waits that end when it is free
         "NAME": DATA_DIR / "gaitu.sqlite3",
         "OPTIONS": {
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
-            ),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
     }
 }

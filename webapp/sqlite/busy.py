@@ -1,0 +1,48 @@
+"""Waiting for SQLite's write lock in steps of a millisecond, for the database and the queue.
+
+SQLite's own busy handler sleeps in growing steps (1, 2, 5, 10, … 100 ms) while another
+connection writes, so a write that has to wait at all often waits many times longer than the
+lock was held. Here SQLite is asked to report a busy lock at once, and the statement is tried
+again every millisecond for up to `timeout` seconds in all: the same idea as the busy handler
+Rails 8 gives SQLite. A statement refused as busy did nothing, so trying it again is safe.
+Imports nothing of Django's (huey's queue storage uses it too).
+"""
+
+import sqlite3
+import time
+
+RETRY_EVERY = 0.001  # seconds
+LOCK_TIMEOUT = 30.0  # seconds, for RetryingConnection (the database's own comes from settings)
+
+
+def retrying(call, timeout: float, *args):
+    """call(*args), again while SQLite says the database is busy, for up to timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call(*args)
+        except sqlite3.OperationalError as error:
+            busy = getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() >= deadline:
+                raise
+        time.sleep(RETRY_EVERY)
+
+
+class RetryingCursor(sqlite3.Cursor):
+    lock_timeout = LOCK_TIMEOUT
+
+    def execute(self, sql, parameters=()):
+        return retrying(super().execute, self.lock_timeout, sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters):
+        return retrying(super().executemany, self.lock_timeout, sql, list(seq_of_parameters))
+
+
+class RetryingConnection(sqlite3.Connection):
+    """For sqlite3.connect(…, timeout=0, factory=RetryingConnection)."""
+
+    def cursor(self, factory=RetryingCursor):
+        return super().cursor(factory)
+
+    def execute(self, sql, parameters=()):  # the built-in one makes a plain cursor
+        return self.cursor().execute(sql, parameters)
