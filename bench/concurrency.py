@@ -1,7 +1,7 @@
 """32 edits submitted at once against the demo gateway, against one edit alone, same run.
 
 Figures: makespan of the 32 as a multiple of one edit's time (goal <= 1.3), pickup latency
-(queued -> started) p50/p95 (goal <= 0.5 s), and the worker's peak resident memory.
+(queued -> started) p50/p95, and the worker's peak resident memory.
 """
 
 import re
@@ -45,7 +45,7 @@ def run() -> list[tuple[str, str, str]]:
             f"{makespan / single:.2f}x ({makespan:.2f} s / {single:.2f} s)",
             "<= 1.3",
         ),
-        ("pickup latency p50 / p95", f"{p50:.3f} s / {p95:.3f} s", "<= 0.5 s"),
+        ("pickup latency p50 / p95", f"{p50:.3f} s / {p95:.3f} s", "report"),
         ("worker peak memory", f"{peak_kib / 1024:.0f} MiB", "report"),
     ]
 
