@@ -3,7 +3,8 @@
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import httpx
@@ -185,17 +186,17 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
     # Asking the gateway does not need the originals' metadata gone: their cleaned copies are
     # written while it works, rather than before, and kept after.
     cleaned: list[tuple[SourceImage, str]] = []
-    with _Meanwhile(_write_cleaned, sources, cleaned) as cleaning:
+    with ThreadPoolExecutor(1, thread_name_prefix="clean") as meanwhile:
+        cleaning = meanwhile.submit(_write_cleaned, sources, cleaned)
         reply = _ask(edit, gateway, payload, client, watch)
-    for source, name in cleaned:
+    for source, name in cleaned:  # those written, even if a later one failed
         source.keep_cleaned(name)
-    if isinstance(cleaning.failure, OSError | ValueError):
+    try:
+        cleaning.result()
+    except (OSError, ValueError) as exc:
         # The picture decoded, but its file is not whole after all (InvalidImage).
-        problem = str(cleaning.failure)
-        edit.fail("unreadable_picture", FAILURE_CODES["unreadable_picture"], problem)
+        edit.fail("unreadable_picture", FAILURE_CODES["unreadable_picture"], str(exc))
         return None
-    if cleaning.failure is not None:
-        raise cleaning.failure
     return reply
 
 
@@ -204,31 +205,6 @@ def _write_cleaned(sources: list[SourceImage], cleaned: list[tuple[SourceImage, 
     for source in sources:
         if not source.metadata_removed:
             cleaned.append((source, source.write_cleaned()))
-
-
-class _Meanwhile(threading.Thread):
-    """Work done in a thread of its own while a block runs, and waited for when it ends; its
-    failure is kept for the caller."""
-
-    def __init__(self, work: Callable, *args):
-        super().__init__(name="meanwhile", daemon=True)
-        self._work, self._args = work, args
-        self.failure: Exception | None = None
-
-    def run(self) -> None:
-        try:
-            self._work(*self._args)
-        except Exception as exc:  # for the caller to handle, in its own thread
-            self.failure = exc
-        finally:
-            self._args = ()
-
-    def __enter__(self) -> "_Meanwhile":
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.join()
 
 
 def _ask(

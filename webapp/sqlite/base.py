@@ -10,17 +10,11 @@ transaction, at its own statement, so nothing is ever half done when it is tried
 
 from django.db.backends.sqlite3 import base
 
-from .busy import retrying
+from .busy import RetriesWhenBusy, retrying
 
 
-class CursorWrapper(base.SQLiteCursorWrapper):
-    lock_timeout = 5.0  # set from the connection's options
-
-    def execute(self, query, params=None):
-        return retrying(super().execute, self.lock_timeout, query, params)
-
-    def executemany(self, query, param_list):
-        return retrying(super().executemany, self.lock_timeout, query, list(param_list))
+class CursorWrapper(RetriesWhenBusy, base.SQLiteCursorWrapper):
+    """Django's cursor (its placeholder styles), with lock_timeout set from the options."""
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

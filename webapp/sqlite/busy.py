@@ -28,14 +28,20 @@ def retrying(call, timeout: float, *args):
         time.sleep(RETRY_EVERY)
 
 
-class RetryingCursor(sqlite3.Cursor):
+class RetriesWhenBusy:
+    """A cursor's execute() and executemany(), tried again while the database is busy."""
+
     lock_timeout = LOCK_TIMEOUT
 
-    def execute(self, sql, parameters=()):
-        return retrying(super().execute, self.lock_timeout, sql, parameters)
+    def execute(self, *args):
+        return retrying(super().execute, self.lock_timeout, *args)
 
     def executemany(self, sql, seq_of_parameters):
         return retrying(super().executemany, self.lock_timeout, sql, list(seq_of_parameters))
+
+
+class RetryingCursor(RetriesWhenBusy, sqlite3.Cursor):
+    pass
 
 
 class RetryingConnection(sqlite3.Connection):
