@@ -60,4 +60,4 @@ bench: $(VENV)/.dev
 	$(PY) bench/run.py
 
 screenshots: $(VENV)/.dev
-	$(PY) tests/screenshots.py
+	$(PY) tools/screenshots.py

@@ -10,8 +10,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.factories import image_bytes
-from tests.live import Gaitu, split_gaitu, wait_for_edit
+from tests.support.factories import image_bytes
+from tests.support.live import Gaitu, split_gaitu, wait_for_edit
 
 LATENCY = 3.0
 EDITS = 32

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.factories import image_bytes
-from tests.live import split_gaitu, wait_for_edit
+from tests.support.factories import image_bytes
+from tests.support.live import split_gaitu, wait_for_edit
 
 SECONDS = 30
 UPLOADERS = 50

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.payload import SIZE, make_photo
-from tests.live import Gaitu, free_port, stop, wait_for_edit
+from tests.support.live import Gaitu, free_port, stop, wait_for_edit
 
 EDITS = 8
 USERS = 2  # 4 edits each: the default GAITU_MAX_ACTIVE_PER_USER

@@ -12,8 +12,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench.requests import _photo
-from tests.browser import launch, log_in
-from tests.live import PASSWORD, running_gaitu
+from tests.support.browser import launch, log_in
+from tests.support.live import PASSWORD, running_gaitu
 
 GATEWAY_SECONDS = 2.0
 EDITS = 20

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.live import split_gaitu
+from tests.support.live import split_gaitu
 
 ROUNDS = 30
 GZIP = {"Accept-Encoding": "gzip"}
@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
-from editor.imaging import make_thumbnail
+from imaging import make_thumbnail
 from editor.models import Edit, ResultImage, Share, SourceImage
 
 photo = Image.effect_noise((1200, 800), 30).convert("RGB")

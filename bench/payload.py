@@ -1,6 +1,6 @@
 """Payload shaping: what one 24-megapixel camera JPEG costs to turn into what the gateway is sent.
 
-Gaitu's editor.imaging.shape_for_upstream(file, 2048) against a plain baseline on the same file,
+Gaitu's imaging.shape_for_upstream(file, 2048) against a plain baseline on the same file,
 same run: full decode, thumbnail to 2048 px with LANCZOS (no draft mode), JPEG quality 90.
 Both end in an upload-ready payload.
 
@@ -29,8 +29,8 @@ RUNS = 5
 # ru_maxrss does not: Linux carries the pre-exec peak over (the forked copy of the parent,
 # here a runner that has just held a 24-megapixel picture), so it can report the parent's size.
 # Subtracting the RSS after imports leaves what the work itself needed, so Gaitu's larger
-# imports are not counted against it. editor.imaging imports without Django settings (its
-# messages are lazy), so no django.setup() is needed; the imports happen before the baseline.
+# imports are not counted against it. imaging imports no Django at all, so no django.setup()
+# is needed; the imports happen before the baseline.
 CHILD = """
 import io, json, sys, time
 sys.path.insert(0, sys.argv[3])
@@ -43,7 +43,7 @@ def status(key):
 
 mode, path, side = sys.argv[1], sys.argv[2], int(sys.argv[4])
 if mode == "gaitu":
-    from editor.imaging import shape_for_upstream
+    from imaging import shape_for_upstream
 
     def work():
         with open(path, "rb") as file:

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from tests.live import split_gaitu
+from tests.support.live import split_gaitu
 
 ROUNDS = 60
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .models import ApiToken, Edit, ResultImage, SourceImage
+from . import services
+from .models import Edit, ResultImage, SourceImage
 
 
 class SourceInline(admin.TabularInline):
@@ -28,8 +29,10 @@ class EditAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    # Deleting here deletes as the studio does: a running edit stops, its pictures go too.
+    def delete_model(self, request, obj: Edit) -> None:
+        services.delete(obj)
 
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "name", "user", "created_at", "last_used_at")
-    readonly_fields = ("prefix", "digest", "created_at", "last_used_at")
+    def delete_queryset(self, request, queryset) -> None:
+        for edit in queryset:
+            services.delete(edit)

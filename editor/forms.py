@@ -5,9 +5,11 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .imaging import InvalidImage, inspect_upload
+from imaging import InvalidImage, inspect_upload
+
+from .failures import picture_problem
+from .gateways import offered_models
 from .models import ResultImage
-from .pipeline import offered_models
 
 
 class MultipleImageInput(forms.ClearableFileInput):
@@ -48,7 +50,7 @@ class MultipleImageField(forms.FileField):
                 raise forms.ValidationError(
                     "%(name)s: %(problem)s",
                     code="invalid_image",
-                    params={"name": upload.name, "problem": exc},
+                    params={"name": upload.name, "problem": picture_problem(exc)},
                 ) from None
             checked.append((upload, info))
         return checked

@@ -1,14 +1,13 @@
-"""How much one person may submit: a daily quota and a per-minute rate, and login attempts.
+"""How much one person may submit: a daily quota and a per-minute rate.
 
-Counts come from the edits themselves (and the cache for logins), so the web server can run
-in several processes and every one sees the same figures.
+Counts come from the edits themselves, so the web server can run in several processes and
+every one sees the same figures.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import ngettext
@@ -16,8 +15,6 @@ from django.utils.translation import ngettext
 from .models import Edit
 
 RATE_WINDOW = timedelta(minutes=1)
-LOGIN_WINDOW = 15 * 60  # seconds
-LOGIN_FAILURES_ALLOWED = 5
 
 
 @dataclass(frozen=True)
@@ -71,25 +68,3 @@ def body_too_large(request) -> bool:
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, int((moment - now).total_seconds() + 0.999))
-
-
-def _login_key(request, username: str) -> str:
-    address = request.META.get("REMOTE_ADDR", "")
-    return f"login-failures:{address}:{username.strip().lower()}"
-
-
-def login_blocked(request, username: str) -> bool:
-    return cache.get(_login_key(request, username), 0) >= LOGIN_FAILURES_ALLOWED
-
-
-def record_login_failure(request, username: str) -> None:
-    key = _login_key(request, username)
-    cache.add(key, 0, LOGIN_WINDOW)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, LOGIN_WINDOW)
-
-
-def clear_login_failures(request, username: str) -> None:
-    cache.delete(_login_key(request, username))

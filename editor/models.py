@@ -1,7 +1,5 @@
-import hashlib
 import secrets
 import uuid
-from datetime import timedelta
 from pathlib import PurePath
 
 from django.conf import settings
@@ -10,8 +8,9 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .originals import clean_original
-from .reply import FAILURE_CODES
+from imaging import clean_original
+
+from .failures import FAILURE_MESSAGES, failure_message
 
 
 def _random_name(folder: str, filename: str) -> str:
@@ -59,6 +58,8 @@ class Edit(models.Model):
         Status.SUCCEEDED: set(),
     }
     ACTIVE = (Status.QUEUED, Status.RUNNING)
+    # What a card shows of an edit while it runs; it changes exactly when the card would.
+    CARD_STATE = ("status", "stage", "progress", "gateway_attempt", "error_code", "share__token")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="edits")
@@ -124,7 +125,7 @@ class Edit(models.Model):
     @property
     def failure_message(self) -> str:
         """The failure in the reader's language (the worker stored it in its own)."""
-        return str(FAILURE_CODES.get(self.error_code, self.error_message))
+        return str(FAILURE_MESSAGES.get(self.error_code, self.error_message))
 
     @property
     def is_active(self) -> bool:
@@ -161,11 +162,12 @@ class Edit(models.Model):
             self.refresh_from_db(fields=["attempts"])
         return changed
 
-    def fail(self, code: str, message: str, detail: str = "") -> bool:
+    def fail(self, code: str, detail: str = "", reason: str = "") -> bool:
+        """Stop with a failure code (editor.failures) and the gateway's or Pillow's own words."""
         return self.transition(
             self.Status.FAILED,
             error_code=code,
-            error_message=str(message),
+            error_message=str(failure_message(code, reason)),
             error_detail=detail,
             finished_at=timezone.now(),
         )
@@ -308,50 +310,6 @@ class ResultImage(StoredImage):
 
     def __str__(self) -> str:
         return f"result {self.position + 1} of {self.edit_id}"
-
-
-class ApiToken(models.Model):
-    """A bearer token for the JSON API. Only a hash is kept; the token is shown once."""
-
-    PREFIX = "gtu_"
-    LAST_USED_PRECISION = timedelta(minutes=1)
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, blank=True)
-    prefix = models.CharField(max_length=12)
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    queued_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.prefix}… ({self.user})"
-
-    @staticmethod
-    def hash(raw: str) -> str:
-        return hashlib.sha256(raw.encode()).hexdigest()
-
-    @classmethod
-    def issue(cls, user, name: str = "") -> tuple["ApiToken", str]:
-        raw = cls.PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, prefix=raw[:12], digest=cls.hash(raw))
-        return token, raw
-
-    @classmethod
-    def authenticate(cls, raw: str):
-        """The active user a raw token belongs to, or None."""
-        token = (
-            cls.objects.select_related("user")
-            .filter(digest=cls.hash(raw), user__is_active=True)
-            .first()
-        )
-        if token is None:
-            return None
-        now = timezone.now()
-        # Recorded to the minute shown on the account page: a busy client costs no write.
-        if token.last_used_at is None or now - token.last_used_at >= cls.LAST_USED_PRECISION:
-            cls.objects.filter(pk=token.pk).update(last_used_at=now)
-        return token.user
 
 
 class Share(models.Model):

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from editor.models import ApiToken
+from accounts.models import ApiToken
 
 
 @pytest.fixture

@@ -82,7 +82,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "huey.contrib.djhuey",
+    "webapp",
+    "accounts",
     "editor",
+    "worker",
+    "live",
+    "studio",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -115,7 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "editor.context_processors.gaitu",
+                "studio.context_processors.gaitu",
             ],
         },
     },
@@ -264,7 +270,7 @@ TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}
 HUEY_CONSUMER = {
     "workers": GAITU_WORKER_THREADS,
     "worker_type": "thread",
-    # Idle threads wait for a nudge (SQLite, editor/queue.py) or block on Redis; these are
+    # Idle threads wait for a nudge (SQLite, worker/queue.py) or block on Redis; these are
     # the pauses after an error reading the queue.
     "initial_delay": 0.05,
     "backoff": 1.25,
@@ -288,7 +294,7 @@ elif GAITU_QUEUE_URL:
     raise ImproperlyConfigured("GAITU_QUEUE_URL must be a redis:// URL (or unset for SQLite).")
 else:
     HUEY = {
-        "huey_class": "editor.queue.NudgedSqliteHuey",  # wakes the worker at once
+        "huey_class": "worker.queue.NudgedSqliteHuey",  # wakes the worker at once
         "name": "gaitu",
         "filename": str(DATA_DIR / "queue.sqlite3"),
         "immediate": False,

@@ -37,7 +37,7 @@ def main(commands: dict[str, list[str]]) -> int:
         while not stopping:
             exited = [name for name, proc in children.items() if proc.poll() is not None]
             if exited:
-                print(f"The {exited[0]} process stopped; stopping the rest.", file=sys.stderr)
+                sys.stderr.write(f"The {exited[0]} process stopped; stopping the rest.\n")
                 break
             time.sleep(0.5)
     finally:
@@ -46,7 +46,8 @@ def main(commands: dict[str, list[str]]) -> int:
 
 
 def stop(children: dict[str, subprocess.Popen]) -> None:
-    print("Stopping…", flush=True)
+    sys.stdout.write("Stopping…\n")
+    sys.stdout.flush()
     for name, proc in children.items():
         if proc.poll() is None:
             proc.send_signal(STOP_SIGNALS[name])

@@ -6,5 +6,8 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("", include("editor.urls")),
+    path("", include("accounts.urls")),
+    path("", include("live.urls")),
+    path("", include("api.urls")),
+    path("", include("studio.urls")),
 ]

@@ -1,0 +1,62 @@
+"""What each failure code means, in the reader's language.
+
+The gateway and picture packages say what went wrong by a code (gateway.failures.CODES,
+imaging.types.PROBLEMS); this is the one place that words them for people.
+"""
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from imaging import InvalidImage
+
+FAILURE_MESSAGES: dict[str, Promise] = {
+    "key_rejected": _("The gateway rejected the API key."),
+    "quota_exhausted": _("The API key has run out of quota or credit on the gateway."),
+    "rate_limited": _("The gateway is busy or limiting requests. Try again in a moment."),
+    "model_unavailable": _("This model is not available on the gateway right now."),
+    "gateway_error": _("The gateway answered with an error."),
+    "bad_request": _("The gateway did not accept the request."),
+    "timeout": _("The gateway took too long to answer."),
+    "connection_failed": _("Could not connect to the gateway."),
+    "upstream_error": _("The model provider reported an error."),
+    "content_filtered": _("The request or its result was blocked by content moderation."),
+    "refused": _("The model answered without an image."),
+    "download_failed": _("The result image could not be downloaded."),
+    "link_blocked": _("The result link points to an address Gaitu does not download from."),
+    "unreadable_picture": _(
+        "The picture could not be read: it seems damaged inside. Try another copy of it."
+    ),
+    "interrupted": _("The edit was interrupted before it finished."),
+    "internal": _("Something went wrong inside Gaitu."),
+}
+# Said instead of the code's sentence where the gateway package gives a finer reason.
+REASON_MESSAGES: dict[tuple[str, str], Promise] = {
+    ("interrupted", "cut_off"): _(
+        "The reply was cut off at the model's output limit before an image arrived."
+    ),
+    ("refused", "empty"): _("The model finished without an image or any explanation."),
+}
+
+PICTURE_PROBLEMS: dict[str, Promise] = {
+    "empty": _("The file is empty."),
+    "too_large": _("The file is %(size)s MB; the limit is %(limit)s MB."),
+    "too_many_pixels": _("The picture has too many pixels; the limit is %(limit)s megapixels."),
+    "megapixels": _("The picture is %(mp)s megapixels; the limit is %(limit)s."),
+    "unsupported": _("This file is not a picture Gaitu can read (JPEG, PNG, WebP or GIF)."),
+    "unsupported_kind": _(
+        "This %(kind)s file is not a picture Gaitu can read (JPEG, PNG, WebP or GIF)."
+    ),
+    "damaged": _("The picture is damaged or incomplete."),
+}
+
+
+def failure_message(code: str, reason: str = "") -> Promise:
+    """The sentence for a failure; an unknown code reads as Gaitu's own failure."""
+    return REASON_MESSAGES.get((code, reason)) or FAILURE_MESSAGES.get(
+        code, FAILURE_MESSAGES["internal"]
+    )
+
+
+def picture_problem(problem: InvalidImage) -> str:
+    """What is wrong with an uploaded file, in the reader's language."""
+    return str(PICTURE_PROBLEMS[problem.problem]) % problem.params

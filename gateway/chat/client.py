@@ -1,0 +1,270 @@
+"""The chat transport: one request to an OpenAI-compatible `POST /v1/chat/completions`.
+
+Builds the request of the API card, reads a streamed (SSE) or plain JSON reply into a
+ReplyAccumulator, reports progress as it comes, and turns every way of failing into a Failure.
+"""
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+import httpx
+
+from .. import fetch
+from ..config import GatewayConfig
+from ..failures import Failure, GatewayFailure
+from ..retries import TRANSIENT_STATUSES, parse_retry_after
+from ..transport import ImageRequest, Outcome, ProgressCallback
+from .reply import ReplyAccumulator, classify_http_error, elide_data_uris
+from .sse import iter_sse_data
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "Gaitu/1.0"
+ERROR_BODY_LIMIT = 64 * 2**10
+REPLY_BODY_LIMIT = 96 * 2**20  # a non-streamed reply may carry several MB of base64 images
+RAW_REPLY_LIMIT = 256 * 2**10
+PROGRESS_INTERVAL = 0.4  # seconds between progress reports while streaming
+
+
+def data_url(data: bytes, content_type: str) -> str:
+    return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+class ChatTransport:
+    """Pictures go as data: URLs in the user message; results come back as links in the text."""
+
+    def __init__(self, config: GatewayConfig):
+        self.config = config
+
+    def send(
+        self,
+        request: ImageRequest,
+        on_progress: ProgressCallback | None = None,
+        client: httpx.Client | None = None,
+    ) -> Outcome:
+        image_urls = [data_url(p.data, p.content_type) for p in request.pictures]
+        payload = build_payload(
+            self.config, model=request.model, instruction=request.instruction, image_urls=image_urls
+        )
+        del image_urls  # megabytes of base64: the payload holds the only copy needed
+        return request_edit(self.config, payload, on_progress, client)
+
+
+def build_payload(
+    gateway: GatewayConfig, *, model: str, instruction: str, image_urls: Sequence[str]
+) -> dict:
+    """The request body of the API card: one text part, one image_url part per picture."""
+    content: list[dict] = [{"type": "text", "text": instruction}]
+    content += [
+        {"type": "image_url", "image_url": {"url": url, "detail": gateway.image_detail}}
+        for url in image_urls
+    ]
+    payload: dict = {
+        "model": model,
+        "stream": gateway.stream,
+        "messages": [{"role": "user", "content": content}],
+    }
+    if gateway.max_tokens:
+        payload["max_tokens"] = gateway.max_tokens
+    payload.update(gateway.extra_body)
+    return payload
+
+
+def failure(code: str, detail: str = "") -> Failure:
+    return Failure(code, detail)
+
+
+class _DeadlinePassed(Exception):
+    pass
+
+
+def request_edit(
+    gateway: GatewayConfig,
+    payload: dict,
+    on_progress: ProgressCallback | None = None,
+    client: httpx.Client | None = None,
+) -> Outcome:
+    """Send one chat-edit request and read the reply to its end.
+
+    Returns the parsed reply (which may itself carry a failure, e.g. a refusal); raises
+    GatewayFailure when the gateway could not be reached or answered with an error. Some
+    gateways quote the key back in their errors; it is cut out of everything kept.
+    """
+    try:
+        outcome = _request_once(gateway, payload, on_progress, client)
+    except GatewayFailure as exc:
+        exc.failure = _without_key(exc.failure, gateway.api_key)
+        exc.raw_text = exc.raw_text.replace(gateway.api_key, "***")
+        raise
+    outcome.raw_text = outcome.raw_text.replace(gateway.api_key, "***")
+    if outcome.reply.failure:
+        outcome.reply.failure = _without_key(outcome.reply.failure, gateway.api_key)
+    return outcome
+
+
+def _without_key(problem: Failure, key: str) -> Failure:
+    return replace(problem, detail=problem.detail.replace(key, "***"))
+
+
+def _request_once(
+    gateway: GatewayConfig,
+    payload: dict,
+    on_progress: ProgressCallback | None,
+    client: httpx.Client | None,
+) -> Outcome:
+    own_client = client is None
+    client = client or httpx.Client(trust_env=False, verify=fetch.TLS_VERIFY)
+    reading = _Reading(ReplyAccumulator(), time.monotonic() + gateway.total_timeout, on_progress)
+    timeout = httpx.Timeout(
+        connect=gateway.connect_timeout,
+        read=gateway.read_timeout,
+        write=gateway.read_timeout,
+        pool=gateway.connect_timeout,
+    )
+    headers = {
+        "Authorization": f"Bearer {gateway.api_key}",
+        "Accept": "text/event-stream" if gateway.stream else "application/json",
+        "User-Agent": USER_AGENT,
+    }
+    try:
+        with client.stream(
+            "POST", gateway.completions_url, json=payload, headers=headers, timeout=timeout
+        ) as response:
+            reading.read(response)
+    except httpx.ConnectTimeout:
+        raise GatewayFailure(
+            failure("timeout", f"could not connect within {gateway.connect_timeout:g} s"),
+            retryable=True,
+        ) from None
+    except httpx.ConnectError as exc:
+        raise GatewayFailure(failure("connection_failed", _describe(exc)), retryable=True) from None
+    except (httpx.TimeoutException, _DeadlinePassed) as exc:
+        if kept := reading.partial_outcome():
+            return kept
+        if isinstance(exc, _DeadlinePassed):
+            reason, retryable = f"no complete reply within {gateway.total_timeout:g} s", False
+        else:
+            reason = f"the gateway sent nothing for {gateway.read_timeout:g} s"
+            retryable = not reading.received  # silent from the start: nothing was generated
+        raise GatewayFailure(
+            failure("timeout", reason), reading.raw(), retryable=retryable
+        ) from None
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.StreamClosed) as exc:
+        # The connection dropped mid-reply: images already received are still good.
+        if kept := reading.partial_outcome():
+            return kept
+        raise GatewayFailure(
+            failure("connection_failed", f"connection closed mid-reply ({_describe(exc)})"),
+            reading.raw(),
+        ) from None
+    finally:
+        if own_client:
+            client.close()
+    return reading.outcome()
+
+
+class _Reading:
+    """One reply being read: the accumulator, the deadline, how much has arrived."""
+
+    def __init__(
+        self,
+        accumulator: ReplyAccumulator,
+        deadline: float,
+        on_progress: ProgressCallback | None,
+    ):
+        self.accumulator = accumulator
+        self.deadline = deadline
+        self.on_progress = on_progress
+        self.received = 0
+
+    def read(self, response: httpx.Response) -> None:
+        content_type = response.headers.get("content-type", "")
+        if response.status_code >= 400:
+            body = self._read_capped(response, ERROR_BODY_LIMIT)
+            raise GatewayFailure(
+                classify_http_error(response.status_code, body, content_type),
+                retryable=response.status_code in TRANSIENT_STATUSES,
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+            )
+        if "text/event-stream" in content_type:
+            self._read_stream(response)
+            return
+        body = self._read_capped(response, REPLY_BODY_LIMIT)
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            raise GatewayFailure(
+                classify_http_error(response.status_code, body, content_type)
+            ) from None
+        if not isinstance(parsed, dict):
+            raise GatewayFailure(failure("gateway_error", "the reply is not a JSON object"))
+        if "choices" not in parsed and "error" in parsed:
+            raise GatewayFailure(classify_http_error(response.status_code, body, content_type))
+        self.accumulator.feed_completion(parsed)
+
+    def _read_stream(self, response: httpx.Response) -> None:
+        last_report = 0.0
+        for data in iter_sse_data(self._lines(response)):
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                continue  # a stray non-JSON event says nothing about the result
+            if isinstance(chunk, dict):
+                self.accumulator.feed_chunk(chunk)
+            # Parsing the accumulated text costs more as it grows (data: URIs run to MBs),
+            # so progress is looked at a few times a second, not on every dot.
+            now = time.monotonic()
+            if self.on_progress and now - last_report >= PROGRESS_INTERVAL:
+                last_report = now
+                self.on_progress(self.accumulator.result(complete=False))
+
+    def _lines(self, response: httpx.Response) -> Iterator[str]:
+        for line in response.iter_lines():
+            self.received += len(line) + 1
+            if time.monotonic() > self.deadline:
+                raise _DeadlinePassed
+            yield line
+
+    def _read_capped(self, response: httpx.Response, limit: int) -> str:
+        received = bytearray()
+        for chunk in response.iter_bytes():
+            self.received += len(chunk)
+            if time.monotonic() > self.deadline:
+                raise _DeadlinePassed
+            received += chunk
+            if len(received) > limit:
+                break
+        return received[:limit].decode(response.encoding or "utf-8", errors="replace")
+
+    def partial_outcome(self) -> Outcome | None:
+        outcome = self.outcome()
+        return outcome if outcome.reply.images else None
+
+    def outcome(self) -> Outcome:
+        return Outcome(self.accumulator.result(complete=True), self.raw(), self.accumulator.usage)
+
+    def raw(self) -> str:
+        return elide_data_uris(self.accumulator.text)[:RAW_REPLY_LIMIT]
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def list_models(gateway: GatewayConfig, timeout: float = 3.0) -> list[str]:
+    """The model ids the gateway says it serves (GET /v1/models); [] when it won't say."""
+    try:
+        with httpx.Client(trust_env=False, verify=fetch.TLS_VERIFY, timeout=timeout) as client:
+            response = client.get(
+                f"{gateway.api_root}/models",
+                headers={"Authorization": f"Bearer {gateway.api_key}", "User-Agent": USER_AGENT},
+            )
+            response.raise_for_status()
+            listed = response.json().get("data", [])
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return []
+    return sorted({str(item["id"]) for item in listed if isinstance(item, dict) and "id" in item})

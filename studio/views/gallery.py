@@ -1,0 +1,71 @@
+"""The gallery: every edit of the person's, searchable, a page at a time."""
+
+from datetime import datetime
+from uuid import UUID
+
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from editor.gateways import offered_models
+from editor.models import Edit
+
+from .cards import with_images
+
+GALLERY_PAGE_SIZE = 24
+# Ready-made instructions: a short label, and the instruction it writes.
+
+
+def gallery(request: HttpRequest) -> HttpResponse:
+    """The person's edits, newest first: searchable, filterable, loaded a page at a time.
+
+    A page costs the same at any gallery size: it is one slice of an indexed query, with no
+    COUNT over everything (infinite scroll only needs to know whether more follow).
+    """
+    query = request.GET.get("q", "").strip()[:200]
+    status = request.GET.get("status", "")
+    model = request.GET.get("model", "")
+    chosen = Edit.objects.filter(owner=request.user)
+    if query:
+        chosen = chosen.filter(instruction__icontains=query)
+    if status in Edit.Status.values:
+        chosen = chosen.filter(status=status)
+    if model:
+        chosen = chosen.filter(model=model)
+    # Pages continue after the last tile shown (not at an offset), so an edit made while
+    # someone scrolls neither repeats a tile nor skips one.
+    after = _gallery_cursor(request.GET.get("after", ""))
+    chosen = chosen.order_by("-created_at", "-id")
+    if after:
+        created, pk = after
+        chosen = chosen.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
+    rows = list(with_images(chosen)[: GALLERY_PAGE_SIZE + 1])
+    shown = rows[:GALLERY_PAGE_SIZE]
+    last = shown[-1] if shown else None
+    filters = request.GET.copy()
+    filters.pop("after", None)
+    context = {
+        "edits": shown,
+        "next_after": f"{last.created_at.isoformat()}_{last.pk}"
+        if len(rows) > GALLERY_PAGE_SIZE
+        else None,
+        "query": query,
+        "status": status,
+        "model": model,
+        "filters": filters.urlencode(),
+        "statuses": Edit.Status.choices,
+    }
+    if request.htmx:
+        # The next page of tiles (infinite scroll), or new results for the filters.
+        fragment = "tiles" if after else "results"
+        return render(request, f"studio/gallery.html#{fragment}", context)
+    context["models"] = offered_models()
+    return render(request, "studio/gallery.html", context)
+
+
+def _gallery_cursor(value: str) -> tuple[datetime, UUID] | None:
+    created, _sep, pk = value.rpartition("_")
+    try:
+        return datetime.fromisoformat(created), UUID(pk)
+    except ValueError:
+        return None

@@ -1,0 +1,72 @@
+"""Pictures, only through views that check who may see them."""
+
+import io
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import FileResponse, Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from accounts.access import requesting_user
+from editor.models import ResultImage, SourceImage
+from imaging import InvalidImage
+
+MEDIA_KINDS = {"source", "result"}
+
+
+MEDIA_VARIANTS = {"full", "thumb", "download"}
+
+
+MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+@login_not_required
+def media(request: HttpRequest, edit_id: UUID, kind: str, position: int, variant: str):
+    """A picture of an edit, for its owner only (by session or API token)."""
+    user = requesting_user(request)
+    if user is None or kind not in MEDIA_KINDS or variant not in MEDIA_VARIANTS:
+        raise Http404
+    model = SourceImage if kind == "source" else ResultImage
+    image = get_object_or_404(model, edit_id=edit_id, edit__owner=user, position=position)
+    return picture_response(image, kind, variant, cache="private")
+
+
+def picture_response(image, kind: str, variant: str, *, cache: str) -> FileResponse:
+    if variant == "thumb":
+        if not image.thumbnail:
+            raise Http404
+        response = FileResponse(image.thumbnail.open("rb"), content_type="image/webp")
+    else:
+        try:
+            body = _picture_file(image)
+        except FileNotFoundError:  # the worker stored it cleaned just now, under a new name
+            image.refresh_from_db()
+            body = _picture_file(image)
+        except InvalidImage:
+            raise Http404 from None  # not a whole picture: the worker will say so on its card
+        response = FileResponse(
+            body,
+            content_type=image.content_type,
+            as_attachment=variant == "download",
+            filename=_download_name(image, kind),
+        )
+    # A private URL of a stored picture never shows other bytes, so browsers may keep it.
+    response["Cache-Control"] = (
+        "private, max-age=31536000, immutable" if cache == "private" else "no-cache"
+    )
+    response["Content-Security-Policy"] = MEDIA_CSP
+    return response
+
+
+def _picture_file(image: SourceImage | ResultImage):
+    """The stored file; an original whose worker has not run yet is cleaned on the way out."""
+    if isinstance(image, SourceImage) and not image.metadata_removed:
+        return io.BytesIO(image.cleaned_bytes())
+    return image.file.open("rb")
+
+
+def _download_name(image: SourceImage | ResultImage, kind: str) -> str:
+    extension = image.file.name.rsplit(".", 1)[-1]
+    label = "original" if kind == "source" else "edited"
+    suffix = f"-{image.position + 1}" if image.position else ""
+    return f"gaitu-{str(image.edit_id)[:8]}-{label}{suffix}.{extension}"

@@ -1,0 +1,63 @@
+"""Sharing: the owner makes or revokes a public link; strangers see the shared page."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from editor import services
+from editor.models import ResultImage, Share, SourceImage
+
+from .cards import card_or_page, own_edit
+from .media import MEDIA_KINDS, MEDIA_VARIANTS, picture_response
+
+
+@require_POST
+def edit_share(request: HttpRequest, edit_id: UUID) -> HttpResponse:
+    edit = own_edit(request, edit_id)
+    shared = services.share(
+        edit,
+        show_original=bool(request.POST.get("show_original")),
+        show_instruction=bool(request.POST.get("show_instruction")),
+    )
+    if shared is None:
+        messages.warning(request, _("Only a finished edit with a result can be shared."))
+    return card_or_page(request, edit)
+
+
+@require_POST
+def edit_unshare(request: HttpRequest, edit_id: UUID) -> HttpResponse:
+    edit = own_edit(request, edit_id)
+    services.unshare(edit)
+    return card_or_page(request, edit)
+
+
+def _shared(token: str) -> Share:
+    return get_object_or_404(
+        Share.objects.select_related("edit").prefetch_related("edit__sources", "edit__results"),
+        token=token,
+    )
+
+
+@login_not_required
+def shared(request: HttpRequest, token: str) -> HttpResponse:
+    """The public page of a shared result: no login, nothing else of the owner's."""
+    share = _shared(token)
+    return render(request, "studio/shared.html", {"share": share, "edit": share.edit})
+
+
+@login_not_required
+def shared_media(request: HttpRequest, token: str, kind: str, position: int, variant: str):
+    share = _shared(token)
+    if kind not in MEDIA_KINDS or variant not in MEDIA_VARIANTS:
+        raise Http404
+    if kind == "source" and not share.show_original:
+        raise Http404
+    model = SourceImage if kind == "source" else ResultImage
+    image = get_object_or_404(model, edit=share.edit, position=position)
+    # Public, but not for shared caches: a revoked link must stop working everywhere.
+    return picture_response(image, kind, variant, cache="no-cache")

@@ -1,0 +1,116 @@
+"""The studio: upload pictures, say what should change, watch the edits come in."""
+
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.db.models import prefetch_related_objects
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_htmx.http import reswap, retarget
+
+from editor import services
+from editor.forms import EditForm
+from editor.gateways import offered_models
+from editor.limits import body_too_large, submission_limit
+from editor.models import Edit
+
+from .cards import with_images
+
+PRESETS = [
+    (
+        gettext_lazy("Remove background"),
+        gettext_lazy("Remove the background, keep the subject sharp"),
+    ),
+    (
+        gettext_lazy("Blue sky"),
+        gettext_lazy("Replace the background with a blue sky and white clouds"),
+    ),
+    (gettext_lazy("Watercolour"), gettext_lazy("Make it look like a watercolour painting")),
+    (gettext_lazy("Anime style"), gettext_lazy("Turn it into an anime-style illustration")),
+    (
+        gettext_lazy("Restore old photo"),
+        gettext_lazy("Restore this old photo: fix scratches, sharpen, add natural colour"),
+    ),
+    (gettext_lazy("Product on white"), gettext_lazy("Product photo on a clean white background")),
+    (gettext_lazy("Black and white"), gettext_lazy("Black and white, high contrast")),
+]
+
+
+RECENT_ON_STUDIO = 8
+
+
+def studio(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _submit_from_studio(request)
+    form = EditForm(owner=request.user, initial={"parent": request.GET.get("again", "")})
+    return _render_studio(request, form)
+
+
+def _render_studio(
+    request: HttpRequest, form: EditForm, refusal: str | None = None, status: int = 200
+) -> HttpResponse:
+    recent = with_images(Edit.objects.filter(owner=request.user))[:RECENT_ON_STUDIO]
+    context = {
+        "form": form,
+        "edits": recent,
+        "refusal": refusal,
+        "parent": _parent_of(form),
+        "presets": PRESETS,
+    }
+    return render(request, "studio/studio.html", context, status=status)
+
+
+def _submit_from_studio(request: HttpRequest) -> HttpResponse:
+    refusal, status = None, 400
+    if body_too_large(request):
+        refusal, status = _("The upload is too large or has too many files."), 413
+    elif limit := submission_limit(request.user):
+        refusal, status = limit.message, 429
+    else:
+        try:
+            files = {"images": request.FILES.getlist("images")}
+            form = EditForm(request.POST, files, owner=request.user)
+            if form.is_valid():
+                return _submitted(request, form)
+        except (RequestDataTooBig, TooManyFilesSent):
+            refusal = _("The upload is too large or has too many files.")
+    if refusal:
+        form = EditForm(owner=request.user)
+    if request.htmx:
+        context = {"form": form, "refusal": refusal, "parent": _parent_of(form), "presets": PRESETS}
+        response = render(request, "studio/studio.html#upload-form", context)
+        return reswap(retarget(response, "#upload-form"), "outerHTML")
+    return _render_studio(request, form, refusal=refusal, status=status)
+
+
+def _parent_of(form: EditForm):
+    """The result an "edit again" form starts from, to show it in the form."""
+    if form.is_bound:
+        return form.cleaned_data.get("parent") if hasattr(form, "cleaned_data") else None
+    value = form.initial.get("parent")
+    if not value:
+        return None
+    probe = EditForm({"parent": value}, owner=form.owner)
+    probe.is_valid()
+    return probe.cleaned_data.get("parent")
+
+
+def _submitted(request: HttpRequest, form: EditForm) -> HttpResponse:
+    edit = services.submit(
+        request.user,
+        instruction=form.cleaned_data["instruction"],
+        model=form.cleaned_data["model"],
+        uploads=form.cleaned_data["images"],
+        parent=form.cleaned_data["parent"],
+    )
+    if request.htmx:  # the new card only: the page empties the form itself (gaitu.js)
+        prefetch_related_objects([edit], "sources", "results")
+        return render(request, "studio/edit_card.html", {"edit": edit})
+    return redirect("edit_detail", edit_id=edit.pk)
+
+
+def model_options(request: HttpRequest) -> HttpResponse:
+    """The model picker's options, with what the gateway serves; loaded after the page."""
+    models = [(name, name) for name in offered_models(ask_gateway=True)]
+    context = {"models": models, "chosen": request.GET.get("model")}
+    return render(request, "studio/studio.html#model-options", context)

@@ -1,0 +1,173 @@
+"""A real Gaitu in real processes, started the way `make run` starts it, for end-to-end tests."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "a long pass phrase"  # of every person the live tests make
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gaitu:
+    """One installation: a data folder, its environment, and the processes serving it."""
+
+    def __init__(self, data_dir: Path, **extra_env: str):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "webapp.settings",
+            "GAITU_DATA_DIR": str(data_dir),
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "GAITU_WORKER_THREADS": "8",
+            "MALLOC_ARENA_MAX": "2",  # as `manage.py serve` sets it
+            **extra_env,
+        }
+        self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput")
+        self.logs: list[Path] = []
+
+    def manage(self, *args: str, **extra_env: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT, env={**self.env, **extra_env}, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        return done.stdout
+
+    def start(self, *command: str) -> subprocess.Popen:
+        log_path = self.data_dir / f"{command[0]}-{len(self.logs)}.log"
+        self.logs.append(log_path)
+        with open(log_path, "w") as log:
+            return subprocess.Popen(
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def output(self) -> str:
+        return "".join(path.read_text() for path in self.logs)
+
+    def wait_until_up(self, proc: subprocess.Popen) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"Gaitu exited early:\n{self.output()}")
+            try:
+                httpx.get(f"{self.url}/login/", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("Gaitu did not start within 30 s")
+
+    def session(self, username: str, **client_options) -> httpx.Client:
+        """A browser-like client, logged in through the login form as an existing person."""
+        browser = httpx.Client(base_url=self.url, timeout=30, **client_options)
+        form = browser.get("/login/").text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        answer = browser.post(
+            "/login/",
+            data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        )
+        assert "sessionid" in browser.cookies, answer.text[:300]
+        return browser
+
+    def api(self, username: str = "admin") -> httpx.Client:
+        """An API client for a new user of that name."""
+        self.manage(
+            "createsuperuser", "--noinput", "--username", username,
+            "--email", f"{username}@example.com",
+            DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+        )  # fmt: skip
+        token = self.manage("create_api_token", username).strip()
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 40) -> int:
+    proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+
+
+@contextmanager
+def running_gaitu(data_dir: Path, **extra_env: str):
+    """`manage.py serve` (what `make run` ends in): web server and worker together."""
+    gaitu = Gaitu(data_dir, **extra_env)
+    proc = gaitu.start("serve")
+    try:
+        gaitu.wait_until_up(proc)
+        yield gaitu
+    finally:
+        code = stop(proc)
+        assert code == 0, gaitu.output()
+        assert f"Gaitu is running at {gaitu.url}/" in gaitu.output()
+
+
+def wait_for_edit(
+    client: httpx.Client, url: str, timeout: float = 60, until=None, every: float = 0.1
+) -> dict:
+    """Poll an edit until `until(detail)` holds (default: it has finished)."""
+    until = until or (lambda detail: detail["status"] not in ("queued", "running"))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        detail = client.get(url).json()
+        if until(detail):
+            return detail
+        time.sleep(every)
+    raise AssertionError(f"edit still {detail['status']} after {timeout}s: {detail}")
+
+
+@contextmanager
+def split_gaitu(
+    data_dir: Path, *, remote_gateway: bool = False, with_worker: bool = True, **extra_env: str
+):
+    """Web server and worker as separate processes, as when they run on different machines.
+
+    With remote_gateway, the demo gateway runs in a process of its own and Gaitu is configured
+    for it as for any real gateway (base URL, key), so its work is not counted as Gaitu's.
+    """
+    gateway_port = free_port()
+    if remote_gateway:
+        extra_env = {
+            "GAITU_API_BASE": f"http://127.0.0.1:{gateway_port}/v1",
+            "GAITU_API_KEY": "remote-demo",
+            "GAITU_FETCH_ALLOW_HOSTS": "127.0.0.1",
+            **extra_env,
+        }
+    gaitu = Gaitu(data_dir, **extra_env)
+    running: list[tuple[subprocess.Popen, int]] = []
+    try:
+        if remote_gateway:
+            running.append(
+                # Nothing of its own to finish: ended outright, so a stuck handler can't hold it.
+                (gaitu.start("demo_gateway", "--port", str(gateway_port)), signal.SIGTERM)
+            )
+        web = gaitu.start("serve", "--no-worker")
+        running.append((web, signal.SIGTERM))
+        gaitu.wait_until_up(web)
+        if with_worker:
+            running.append((gaitu.start("run_worker"), signal.SIGINT))
+        yield gaitu
+    finally:
+        for proc, sig in reversed(running):
+            stop(proc, sig)

@@ -1,0 +1,50 @@
+"""The SQLite job queue's nudge (worker/queue.py): a new job wakes an idle worker thread."""
+
+import select
+import threading
+
+from worker.queue import NUDGE, NudgedSqliteStorage
+
+
+def storages(tmp_path, wait: float):
+    """The web process's view of the queue and the worker's: two storages, one file."""
+    web = NudgedSqliteStorage("gaitu", filename=str(tmp_path / "queue.sqlite3"))
+    worker = NudgedSqliteStorage("gaitu", filename=str(tmp_path / "queue.sqlite3"))
+    worker.WAIT = wait
+    return web, worker
+
+
+def test_an_idle_worker_is_woken_by_a_new_job(tmp_path):
+    web, worker = storages(tmp_path, wait=60)
+    worker.listen()  # as its first idle thread does
+    assert worker.port_file.read_text().isdigit()
+    seen = []
+    waiting = threading.Thread(target=lambda: seen.append(worker.dequeue()))
+    waiting.start()
+    web.enqueue(b"edit")
+    waiting.join(timeout=20)
+    assert not waiting.is_alive()  # woken: without the nudge it would wait a minute
+    assert seen == [None]  # it woke empty-handed, and the job is for its next look
+    assert worker.dequeue() == b"edit"
+
+
+def test_without_a_worker_listening_enqueueing_still_works(tmp_path):
+    web, worker = storages(tmp_path, wait=0.01)
+    web.enqueue(b"edit")  # no port file yet: the nudge goes nowhere
+    (tmp_path / "queue.sqlite3.port").write_text("not a port")
+    web.enqueue(b"edit 2")
+    assert worker.dequeue() == b"edit"
+    assert worker.dequeue() == b"edit 2"
+
+
+def test_whoever_takes_a_job_wakes_the_next_thread_while_more_wait(tmp_path):
+    web, worker = storages(tmp_path, wait=60)
+    listener = worker.listen()
+    web.enqueue(b"first")
+    web.enqueue(b"second")
+    listener.recv(16), listener.recv(16)  # both nudges taken, as by threads that found nothing
+    assert worker.dequeue() == b"first"  # by a thread that was awake anyway
+    assert select.select([listener], [], [], 20)[0]  # it nudged an idle thread for "second"
+    assert listener.recv(16) == NUDGE
+    assert worker.dequeue() == b"second"
+    assert not select.select([listener], [], [], 0)[0]  # and nobody for an empty queue

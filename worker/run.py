@@ -1,0 +1,243 @@
+"""One edit, end to end, in the worker: ask the gateway, download what it made, keep it."""
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from editor.gateways import configured_gateway, download_allow_hosts
+from editor.models import Edit, ResultImage, SourceImage
+from gateway import fetch, transport_for
+from gateway.chat.reply import describe_image_ref
+from gateway.failures import Failure, GatewayFailure
+from gateway.fetch import FetchedImage, FetchError, fetch_image
+from gateway.retries import send_with_retries
+from gateway.transport import ImageRequest, ParsedReply, Picture
+from imaging import make_thumbnail, shape_with_still, thumbnail_of
+from imaging.types import EXTENSIONS
+
+logger = logging.getLogger(__name__)
+
+STAGE_OF_REPLY = {
+    "queued": Edit.Stage.QUEUED,
+    "generating": Edit.Stage.GENERATING,
+    "done": Edit.Stage.DOWNLOADING,
+}
+
+
+def perform_edit(edit: Edit) -> None:
+    """Run a started edit to its end: succeeded, or failed with a reason a person understands.
+
+    A generation the gateway finished is paid for: its links are kept on the edit before any
+    download, so a failed download is retried without asking the gateway again.
+    """
+    client = httpx.Client(trust_env=False, verify=fetch.TLS_VERIFY)
+    with client, EditWatch(edit, client) as watch:
+        links = edit.result_links
+        kept_links = bool(links)
+        if not kept_links:
+            reply = _generate(edit, client, watch)
+            if reply is None:
+                return
+            links = reply.images
+            edit.keep_result_links(links)
+        edit.report_progress(Edit.Stage.DOWNLOADING, edit.progress)
+        fetched = _download(edit, links, drop_links_on_failure=kept_links)
+        if fetched is not None and not watch.canceled:
+            _store_results(edit, fetched)
+
+
+def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedReply | None:
+    """Ask the gateway; the reply with its images, or None when the edit ended otherwise."""
+    pictures, sources = [], list(edit.sources.all())
+    for source in sources:
+        try:
+            with source.file.open("rb") as original:
+                payload, content_type, still = shape_with_still(
+                    original, settings.GAITU_SEND_MAX_SIDE
+                )
+        except (OSError, SyntaxError, ValueError) as exc:
+            # Damage inside a JPEG shows only when it is decoded, here: the request checked
+            # no more than its end.
+            edit.fail("unreadable_picture", str(exc))
+            return None
+        if not source.thumbnail:  # shown on the card while the gateway works
+            source.thumbnail.save("thumb.webp", ContentFile(thumbnail_of(still)))
+        del still
+        pictures.append(Picture(payload, content_type))
+    request = ImageRequest(edit.model, edit.instruction, pictures)
+    del pictures, payload
+    # Asking the gateway does not need the originals' metadata gone: their cleaned copies are
+    # written while it works, rather than before, and kept after.
+    cleaned: list[tuple[SourceImage, str]] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="clean") as meanwhile:
+        cleaning = meanwhile.submit(_write_cleaned, sources, cleaned)
+        reply = _ask(edit, request, client, watch)
+    for source, name in cleaned:  # those written, even if a later one failed
+        source.keep_cleaned(name)
+    try:
+        cleaning.result()
+    except (OSError, ValueError) as exc:
+        # The picture decoded, but its file is not whole after all (InvalidImage).
+        edit.fail("unreadable_picture", str(exc))
+        return None
+    return reply
+
+
+def _write_cleaned(sources: list[SourceImage], cleaned: list[tuple[SourceImage, str]]) -> None:
+    """Write each original's cleaned copy as a file of its own; no database work."""
+    for source in sources:
+        if not source.metadata_removed:
+            cleaned.append((source, source.write_cleaned()))
+
+
+def _ask(
+    edit: Edit, request: ImageRequest, client: httpx.Client, watch: "EditWatch"
+) -> ParsedReply | None:
+    def on_progress(reply: ParsedReply) -> None:
+        edit.report_progress(STAGE_OF_REPLY.get(reply.stage or "", edit.stage), reply.progress)
+
+    def on_retry(attempt: int, max_attempts: int, problem: Failure, delay: float) -> None:
+        edit.report_retry(attempt)
+
+    try:
+        gateway = configured_gateway()
+        outcome = send_with_retries(
+            transport_for(gateway),
+            request,
+            max_attempts=gateway.max_attempts,
+            on_progress=on_progress,
+            on_retry=on_retry,
+            client=client,
+            sleep=watch.sleep,
+        )
+    except (GatewayFailure, httpx.HTTPError, RuntimeError) as exc:
+        if watch.canceled:
+            return None  # the user canceled: closing the connection is what ended the request
+        if not isinstance(exc, GatewayFailure):
+            raise
+        Edit.objects.filter(pk=edit.pk).update(raw_reply=exc.raw_text)
+        edit.fail(exc.failure.code, exc.failure.detail, exc.failure.reason)
+        return None
+    Edit.objects.filter(pk=edit.pk).update(raw_reply=outcome.raw_text, usage=outcome.usage)
+    reply = outcome.reply
+    if watch.canceled:
+        return None
+    if reply.failure:
+        edit.fail(reply.failure.code, reply.failure.detail, reply.failure.reason)
+        return None
+    return reply
+
+
+def _download(
+    edit: Edit, links: list[str], *, drop_links_on_failure: bool
+) -> list[tuple[str, FetchedImage]] | None:
+    allow_hosts = download_allow_hosts(configured_gateway())
+    fetched = []
+    for ref in links:
+        try:
+            image = fetch_image(
+                ref, allow_hosts=allow_hosts, max_bytes=settings.GAITU_RESULT_MAX_MB * 2**20
+            )
+        except FetchError as exc:
+            logger.warning("edit %s: result %s: %s", edit.pk, describe_image_ref(ref), exc.reason)
+            if drop_links_on_failure:
+                # These links failed twice now; the next Retry asks the gateway afresh.
+                edit.keep_result_links([])
+            edit.fail(exc.code, exc.reason)
+            return None
+        fetched.append((ref, image))
+    return fetched
+
+
+class EditWatch:
+    """While an edit runs: refresh its heartbeat, and notice at once when it is canceled.
+
+    A canceled edit's connection to the gateway is closed from this thread, which ends a
+    blocked read in the worker thread right away, even if the gateway is silent.
+    """
+
+    INTERVAL = 1.0  # seconds between looks for a cancel
+    # Seconds between heartbeats: far inside GAITU_HEARTBEAT_TIMEOUT, and sparing with writes,
+    # which all edits of all workers share one database lock for.
+    HEARTBEAT_EVERY = 10.0
+
+    def __init__(self, edit: Edit, client: httpx.Client):
+        self.edit = edit
+        self.client = client
+        self.canceled = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name=f"watch-{edit.pk}", daemon=True)
+
+    def __enter__(self) -> "EditWatch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait between gateway attempts, but not past a cancel."""
+        self._stop.wait(seconds)
+        if self.canceled:
+            raise GatewayFailure(Failure("interrupted"))
+
+    def _watch(self) -> None:
+        beat_after = min(self.HEARTBEAT_EVERY, settings.GAITU_HEARTBEAT_TIMEOUT / 4)
+        last_beat = time.monotonic()
+        try:
+            while not self._stop.wait(self.INTERVAL):
+                try:
+                    status = Edit.objects.filter(pk=self.edit.pk).values_list("status", flat=True)
+                    if status.first() != Edit.Status.RUNNING:
+                        self.canceled = True
+                        self.client.close()
+                        self._stop.set()
+                        return
+                    if time.monotonic() - last_beat >= beat_after:
+                        Edit.objects.filter(pk=self.edit.pk).update(heartbeat_at=timezone.now())
+                        last_beat = time.monotonic()
+                except DatabaseError:
+                    logger.warning("edit %s: heartbeat skipped", self.edit.pk, exc_info=True)
+        finally:
+            connection.close()
+
+
+def _store_results(edit: Edit, fetched: list[tuple[str, FetchedImage]]) -> None:
+    results = []
+    try:
+        for position, (ref, image) in enumerate(fetched):
+            result = ResultImage(
+                edit=edit,
+                position=position,
+                width=image.width,
+                height=image.height,
+                content_type=image.content_type,
+                source_url=describe_image_ref(ref),
+            )
+            extension = EXTENSIONS.get(image.content_type, ".img")
+            result.file.save(f"result{extension}", ContentFile(image.data), save=False)
+            results.append(result)
+            data = ContentFile(image.data)
+            result.thumbnail.save("thumb.webp", ContentFile(make_thumbnail(data)), save=False)
+        with transaction.atomic():
+            ResultImage.objects.bulk_create(results)
+            if not edit.succeed():
+                raise _Superseded
+    except Exception as exc:
+        for result in results:
+            result.file.delete(save=False)
+            result.thumbnail.delete(save=False)
+        if not isinstance(exc, _Superseded):
+            raise
+
+
+class _Superseded(Exception):
+    """The edit was canceled (or otherwise moved on) while its results were being saved."""
