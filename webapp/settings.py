@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "huey.contrib.djhuey",
+    "ninja",  # its static files: the API docs page is served from ours, not a CDN
     "webapp",
     "accounts",
     "editor",
