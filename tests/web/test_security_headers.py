@@ -192,16 +192,18 @@ def test_htmx_is_configured_for_the_policy(client, owner):
     assert page_nonce(response) not in meta[0]["content"]
 
 
-TEMPLATES_DIR = BASE_DIR / "templates"
-
-
-@pytest.mark.parametrize(
-    "template",
-    sorted(str(p.relative_to(TEMPLATES_DIR)) for p in TEMPLATES_DIR.rglob("*.html")),
+# The project's templates, and each app's own (accounts/templates, studio/templates, ...).
+TEMPLATE_FILES = sorted(
+    path.relative_to(BASE_DIR)
+    for folder in [BASE_DIR / "templates", *BASE_DIR.glob("*/templates")]
+    for path in folder.rglob("*.html")
 )
+
+
+@pytest.mark.parametrize("template", TEMPLATE_FILES, ids=str)
 def test_templates_need_nothing_the_policy_blocks(template):
     """Catches what a rendered-page test might miss on a branch the tests do not reach."""
-    source = (TEMPLATES_DIR / template).read_text()
+    source = (BASE_DIR / template).read_text()
     assert not re.search(r"\sstyle\s*=", source), "style attributes need 'unsafe-inline'"
     assert not re.search(r"\s(?:data-)?(?:hx-)?on[a-z:-]*\s*=", source), "inline handlers"
     assert "javascript:" not in source.lower()
