@@ -232,3 +232,26 @@ def test_the_gateways_models_are_listed():
             "gpt-4o-image",
         ]
     assert upstream.list_models(gateway(server.url), timeout=0.5) == []  # gone: no answer
+
+
+def test_the_chat_transport_sends_the_pictures_as_data_urls_in_order():
+    from gateway import transport_for
+    from gateway.transport import Picture
+
+    request = ImageRequest(
+        "gpt-4o-image",
+        "把背景换成蓝天白云",
+        [Picture(b"\xff\xd8first", "image/jpeg"), Picture(b"\x89PNGsecond", "image/png")],
+    )
+    with ScriptedGateway(Scripted(pieces=transcript())) as server:
+        outcome = transport_for(gateway(server.url)).send(request)
+    assert outcome.reply.images == [IMAGE]
+    sent = server.requests[0]
+    content = sent["json"]["messages"][0]["content"]
+    assert content[0] == {"type": "text", "text": "把背景换成蓝天白云"}
+    assert [part["image_url"]["url"] for part in content[1:]] == [
+        "data:image/jpeg;base64,/9hmaXJzdA==",
+        "data:image/png;base64,iVBOR3NlY29uZA==",
+    ]
+    assert sent["headers"]["Authorization"] == "Bearer sk-test-secret"
+    assert outcome.usage == {"prompt_tokens": 10, "completion_tokens": 20}
