@@ -1,3 +1,8 @@
+"""The ASGI application that uvicorn serves (`manage.py serve`).
+
+Static files are answered inside it, by ServeStatic's async middleware (webapp/settings/base.py).
+"""
+
 import os
 
 from django.core.asgi import get_asgi_application

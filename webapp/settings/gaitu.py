@@ -1,0 +1,118 @@
+"""Every setting that comes from the environment: its variable, type, default and purpose.
+
+This is the one place the settings read the environment (the README's configuration table
+describes the same variables). Unset, empty and blank values all mean the default; see env.py
+for how each type is read.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from webapp.settings.env import env
+
+# The project folder: code, templates, static sources, translations.
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+# --- Where the data lives --------------------------------------------------------------------
+
+# All state lives under GAITU_DATA_DIR: the database, media, the task queue and the secret key.
+DATA_DIR: Path = Path(env.str("GAITU_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+# --- The gateway -----------------------------------------------------------------------------
+
+# Gateway base URL, with or without a trailing /v1.
+GAITU_API_BASE: str = env.str("GAITU_API_BASE", "")
+# Gateway key; unset means the built-in demo gateway.
+GAITU_API_KEY: str = env.str("GAITU_API_KEY", "")
+# Demo mode: edits go to the built-in gateway, because no key is set.
+GAITU_DEMO: bool = not GAITU_API_KEY
+# Comma list of the models offered; the first is the default.
+GAITU_MODELS: list[str] = env.list("GAITU_MODELS", default=["gpt-4o-image"])
+# Ask for a streamed reply (keeps slow requests alive through proxies).
+GAITU_STREAM: bool = env.bool("GAITU_STREAM", True)
+# max_tokens to send; unset or 0 means none is sent.
+GAITU_MAX_TOKENS: int | None = env.int("GAITU_MAX_TOKENS", 0) or None
+# The detail of each image_url part sent.
+GAITU_IMAGE_DETAIL: str = env.str("GAITU_IMAGE_DETAIL", "high")
+# Extra request fields for this deployment, e.g. {"modalities": ["image", "text"]} for OpenRouter.
+GAITU_EXTRA_BODY: dict[str, object] = env.json_object("GAITU_EXTRA_BODY")
+# Long side of the picture sent upstream, in pixels.
+GAITU_SEND_MAX_SIDE: int = env.int("GAITU_SEND_MAX_SIDE", 2048)
+# Seconds to connect to the gateway.
+GAITU_CONNECT_TIMEOUT: float = env.float("GAITU_CONNECT_TIMEOUT", 15.0)
+# Seconds the gateway may stay silent mid-reply.
+GAITU_READ_TIMEOUT: float = env.float("GAITU_READ_TIMEOUT", 120.0)
+# Seconds one edit's request may take in all.
+GAITU_TOTAL_TIMEOUT: float = env.float("GAITU_TOTAL_TIMEOUT", 600.0)
+# Requests per edit when the gateway fails transiently; at least one.
+GAITU_MAX_ATTEMPTS: int = max(1, env.int("GAITU_MAX_ATTEMPTS", 3))
+# Seconds the demo gateway takes to answer an edit, its own picture work included.
+GAITU_DEMO_LATENCY: float = env.float("GAITU_DEMO_LATENCY", 3.0)
+
+# --- Pictures --------------------------------------------------------------------------------
+
+# Largest upload, per picture, in MB.
+GAITU_UPLOAD_MAX_MB: int = env.int("GAITU_UPLOAD_MAX_MB", 20)
+# Pictures per edit.
+GAITU_MAX_INPUTS: int = env.int("GAITU_MAX_INPUTS", 4)
+# Largest upload, in pixels (width × height); fixed, not read from the environment.
+GAITU_MAX_PIXELS: int = 50_000_000
+# Largest result Gaitu will download, in MB.
+GAITU_RESULT_MAX_MB: int = env.int("GAITU_RESULT_MAX_MB", 40)
+# Hosts exempt from the private-address rule for result downloads (intranet gateways).
+GAITU_FETCH_ALLOW_HOSTS: list[str] = env.list("GAITU_FETCH_ALLOW_HOSTS", default=[])
+
+# --- People and limits -----------------------------------------------------------------------
+
+# GAITU_SIGNUP=open lets anyone create an account from the login page; anything else is closed.
+GAITU_SIGNUP: bool = env.str("GAITU_SIGNUP", "closed").lower() == "open"
+# Edits one person may start per day; 0 = unlimited.
+GAITU_DAILY_LIMIT: int = env.int("GAITU_DAILY_LIMIT", 0)
+# Edits one person may start per minute; 0 = unlimited.
+GAITU_RATE_LIMIT: int = env.int("GAITU_RATE_LIMIT", 20)
+# Edits of one person running at once, at least one; more wait their turn, in order.
+GAITU_MAX_ACTIVE_PER_USER: int = max(1, env.int("GAITU_MAX_ACTIVE_PER_USER", 4))
+
+# --- The worker and its queue (queue.py) ------------------------------------------------------
+
+# Edits one worker process runs at once.
+GAITU_WORKER_THREADS: int = env.int("GAITU_WORKER_THREADS", 16)
+# redis://, rediss:// or unix:// to share the job queue between machines; unset = SQLite.
+GAITU_QUEUE_URL: str = env.str("GAITU_QUEUE_URL", "")
+# Seconds without a heartbeat before a running edit counts as interrupted.
+GAITU_HEARTBEAT_TIMEOUT: float = env.float("GAITU_HEARTBEAT_TIMEOUT", 120.0)
+
+# --- HTTPS (security.py) ---------------------------------------------------------------------
+
+# Served over HTTPS only, usually behind a TLS proxy: secure cookies, HSTS, redirect to https.
+GAITU_HTTPS: bool = env.bool("GAITU_HTTPS", False)
+# With GAITU_HTTPS: ask browsers to preload HSTS (hard to undo, so opt-in).
+GAITU_HSTS_PRELOAD: bool = env.bool("GAITU_HSTS_PRELOAD", False)
+# With GAITU_HTTPS: 0 when the proxy already redirects http:// to https:// itself.
+GAITU_SSL_REDIRECT: bool = env.bool("GAITU_SSL_REDIRECT", True)
+
+# --- Django's own, under Django's names (base.py) --------------------------------------------
+
+
+def _persistent_secret_key() -> str:
+    """A key generated once per installation, so sessions survive restarts."""
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+# Signs sessions and share links; unset = the key generated once into DATA_DIR/secret_key.
+SECRET_KEY: str = env.str("SECRET_KEY", "") or _persistent_secret_key()
+# Django's debug mode.
+DEBUG: bool = env.bool("DEBUG", False)
+# Host names the site answers to (add yours when serving beyond loopback).
+ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Origins trusted for form posts, e.g. https://gaitu.example.com behind a TLS proxy.
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The time zone dates are shown in.
+TIME_ZONE: str = env.str("TIME_ZONE", "UTC")

@@ -1,0 +1,60 @@
+"""Security: cookies, protective headers, the Content Security Policy, and HTTPS."""
+
+from django.utils.csp import CSP
+
+from webapp.settings.gaitu import GAITU_HSTS_PRELOAD, GAITU_HTTPS, GAITU_SSL_REDIRECT
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Content Security Policy (django.middleware.csp). No inline script or style runs without the
+# per-request nonce that templates get as {{ csp_nonce }} / {% csp_nonce_attr %}; htmx is told
+# not to inject styles or evaluate code (the htmx-config meta tag in base.html). Views may set
+# a stricter header of their own (the picture views do): the middleware keeps an existing one.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    # blob: for the previews of chosen files; data: for small inline images (as in CSS).
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+
+# GAITU_HTTPS=1: the site is reached over HTTPS only, usually through a TLS-terminating reverse
+# proxy (nginx, Caddy, Traefik) in front of uvicorn. Cookies are then sent over HTTPS only and
+# browsers are told (HSTS) to never use plain HTTP for this host again.
+SESSION_COOKIE_SECURE = GAITU_HTTPS
+CSRF_COOKIE_SECURE = GAITU_HTTPS
+LANGUAGE_COOKIE_SECURE = GAITU_HTTPS
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if GAITU_HTTPS:
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading is hard to undo (it ships in browsers), so it is a deliberate opt-in.
+    SECURE_HSTS_PRELOAD = GAITU_HSTS_PRELOAD
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload is opt-in, see above
+    # GAITU_SSL_REDIRECT=0 for proxies that already redirect http:// to https:// themselves.
+    SECURE_SSL_REDIRECT = GAITU_SSL_REDIRECT
+    if not SECURE_SSL_REDIRECT:
+        SILENCED_SYSTEM_CHECKS.append("security.W008")  # the proxy redirects instead
+    # Behind a TLS-terminating proxy, Django itself only ever sees plain HTTP. The proxy says
+    # the original scheme in X-Forwarded-Proto; without trusting it, request.is_secure() is
+    # False (uvicorn believes the header only from FORWARDED_ALLOW_IPS, 127.0.0.1 by default,
+    # so not from a proxy in another container), so SECURE_SSL_REDIRECT would redirect forever,
+    # HSTS would never be sent, absolute links (share links) would say http://, and CSRF's
+    # Origin check would reject every https:// form post. The proxy MUST set (overwrite) this
+    # header on every request, and uvicorn must be reachable only through the proxy (`manage.py
+    # serve` binds to 127.0.0.1 by default), or a client could claim HTTPS over plain HTTP.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
