@@ -3,6 +3,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 
@@ -32,13 +33,13 @@ class ApiToken(models.Model):
         return hashlib.sha256(raw.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user, name: str = "") -> tuple["ApiToken", str]:
+    def issue(cls, user: User, name: str = "") -> tuple["ApiToken", str]:
         raw = cls.PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, name=name, prefix=raw[:12], digest=cls.hash(raw))
         return token, raw
 
     @classmethod
-    def authenticate(cls, raw: str):
+    def authenticate(cls, raw: str) -> User | None:
         """The active user a raw token belongs to, or None."""
         token = (
             cls.objects.select_related("user")

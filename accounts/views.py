@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required, user_passes_test
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import LoginView
 from django.db import models, transaction
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from editor.models import Edit
 
+from .access import AuthenticatedHttpRequest
 from .forms import OwnerSetupForm, TokenForm
 from .models import ApiToken
 from .throttle import clear_login_failures, login_blocked, record_login_failure
@@ -45,7 +47,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
-def login_view(request: HttpRequest) -> HttpResponse:
+def login_view(request: HttpRequest) -> HttpResponseBase:
     if not get_user_model().objects.exists():
         return redirect("setup")
     username = request.POST.get("username", "") if request.method == "POST" else ""
@@ -74,7 +76,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     """Self sign-up, only when the owner opened it with GAITU_SIGNUP=open."""
     if not settings.GAITU_SIGNUP:
         raise Http404
-    form = UserCreationForm(request.POST or None)
+    form: UserCreationForm[User] = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -82,7 +84,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup.html", {"form": form})
 
 
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Usage today and this month, and the person's API tokens."""
     context = {
         "usage": usage_of(request.user),
@@ -94,7 +96,7 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account.html", context)
 
 
-def usage_of(user) -> list[dict]:
+def usage_of(user: User) -> list[dict]:
     now = timezone.localtime()
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     periods = [(_("Today"), day), (_("This month"), day.replace(day=1))]
@@ -111,7 +113,7 @@ def usage_of(user) -> list[dict]:
 
 
 @require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TokenForm(request.POST)
     if form.is_valid():
         _token, raw = ApiToken.issue(request.user, name=form.cleaned_data["name"])
@@ -121,7 +123,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     token.delete()
     message = _("The token %(prefix)s… no longer works.") % {"prefix": token.prefix}
@@ -129,23 +131,21 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     return redirect("account")
 
 
-def _is_owner(user) -> bool:
+def _is_owner(user: User | AnonymousUser) -> bool:
     return user.is_active and user.is_superuser
 
 
 @user_passes_test(_is_owner)
 def people(request: HttpRequest) -> HttpResponse:
     """The owner adds people and turns accounts off; each person sees only their own edits."""
-    User = get_user_model()
-    form = UserCreationForm(request.POST or None)
+    form: UserCreationForm[User] = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         person = form.save()
         messages.success(request, _("%(name)s can now log in.") % {"name": person.get_username()})
         return redirect("people")
     since = timezone.now() - timedelta(days=30)
-    everyone = User.objects.annotate(
-        recent_edits=models.Count("edits", filter=models.Q(edits__created_at__gte=since))
-    ).order_by("username")
+    recent_edits = models.Count("edits", filter=models.Q(edits__created_at__gte=since))
+    everyone = get_user_model().objects.annotate(recent_edits=recent_edits).order_by("username")
     return render(request, "accounts/people.html", {"form": form, "people": everyone})
 
 

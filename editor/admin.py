@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from . import services
 from .models import Edit, ResultImage, SourceImage
@@ -26,13 +28,13 @@ class EditAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Edit._meta.fields]
     inlines = [SourceInline, ResultInline]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     # Deleting here deletes as the studio does: a running edit stops, its pictures go too.
-    def delete_model(self, request, obj: Edit) -> None:
+    def delete_model(self, request: HttpRequest, obj: Edit) -> None:
         services.delete(obj)
 
-    def delete_queryset(self, request, queryset) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Edit]) -> None:
         for edit in queryset:
             services.delete(edit)

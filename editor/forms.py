@@ -1,11 +1,14 @@
+from typing import Any, cast
 from uuid import UUID
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from imaging import InvalidImage, inspect_upload
+from imaging import ImageInfo, InvalidImage, inspect_upload
 
 from .failures import picture_problem
 from .gateways import offered_models
@@ -21,7 +24,7 @@ class MultipleImageField(forms.FileField):
 
     widget = MultipleImageInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"})
 
-    def clean(self, data, initial=None):
+    def clean(self, data: Any, initial: Any = None) -> list[tuple[UploadedFile, ImageInfo]]:
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
         if not files:
             if self.required:
@@ -38,7 +41,7 @@ class MultipleImageField(forms.FileField):
                 % {"limit": limit},
                 code="too_many",
             )
-        checked = []
+        checked: list[tuple[UploadedFile, ImageInfo]] = []
         for upload in files:
             try:
                 info = inspect_upload(
@@ -74,11 +77,13 @@ class EditForm(forms.Form):
     )
     model = forms.ChoiceField(label=_("Model"), required=False)
 
-    def __init__(self, *args, owner=None, **kwargs):
+    def __init__(self, *args: Any, owner: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
-        self.fields["model"].choices = [(m, m) for m in offered_models()]
-        self.fields["model"].initial = settings.GAITU_MODELS[0]
+        # The form's own copy of the declared ChoiceField; the stubs type self.fields as Field.
+        model_field = cast(forms.ChoiceField, self.fields["model"])
+        model_field.choices = [(m, m) for m in offered_models()]
+        model_field.initial = settings.GAITU_MODELS[0]
         if self.initial.get("parent"):
             self.fields["instruction"].widget.attrs["autofocus"] = True
 
@@ -99,8 +104,9 @@ class EditForm(forms.Form):
                 _("That result is no longer there."), code="invalid_parent"
             ) from None
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("images") and not cleaned.get("parent") and "images" not in self.errors:
             self.add_error(
                 "images",

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import ngettext
@@ -24,7 +26,7 @@ class LimitReached:
     retry_after: int  # seconds
 
 
-def submission_limit(user, now: datetime | None = None) -> LimitReached | None:
+def submission_limit(user: User, now: datetime | None = None) -> LimitReached | None:
     """Why this person may not submit another edit now, or None if they may."""
     now = now or timezone.now()
     mine = Edit.objects.filter(owner=user)
@@ -57,7 +59,7 @@ def submission_limit(user, now: datetime | None = None) -> LimitReached | None:
     return None
 
 
-def body_too_large(request) -> bool:
+def body_too_large(request: HttpRequest) -> bool:
     """Whether the upload is over what any valid edit could need, judged before reading it."""
     allowed = settings.GAITU_MAX_INPUTS * settings.GAITU_UPLOAD_MAX_MB * 2**20 + 2**20
     try:

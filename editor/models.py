@@ -1,6 +1,7 @@
 import secrets
 import uuid
 from pathlib import PurePath
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -113,14 +114,20 @@ class Edit(models.Model):
 
     def delete_with_files(self) -> None:
         """Delete the edit and, once that is committed, every picture file it owned."""
+        images: list[SourceImage | ResultImage] = [*self.sources.all(), *self.results.all()]
         files = [
-            field
-            for image in [*self.sources.all(), *self.results.all()]
+            (field.storage, field.name)
+            for image in images
             for field in (image.file, image.thumbnail)
-            if field
+            if field.name  # a FieldFile is true when it names a file
         ]
+
+        def delete_files() -> None:
+            for storage, name in files:
+                storage.delete(name)
+
         self.delete()
-        transaction.on_commit(lambda: [field.storage.delete(field.name) for field in files])
+        transaction.on_commit(delete_files)
 
     @property
     def failure_message(self) -> str:
@@ -131,7 +138,7 @@ class Edit(models.Model):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
 
-    def transition(self, to: Status, **fields) -> bool:
+    def transition(self, to: Status, **fields: object) -> bool:
         """Move to status `to` if the current status allows it; False if another actor won.
 
         The check and the write are one UPDATE, so a worker finishing and a user cancelling
@@ -207,7 +214,7 @@ class Edit(models.Model):
         """Remember what a paid generation made, so a failed download never repeats it."""
         self._update_running(result_links=links)
 
-    def _update_running(self, **fields) -> None:
+    def _update_running(self, **fields: object) -> None:
         fields["heartbeat_at"] = timezone.now()
         Edit.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(**fields)
         for name, value in fields.items():
@@ -215,7 +222,7 @@ class Edit(models.Model):
 
     def report_progress(self, stage: str, progress: int | None) -> None:
         """Record what the gateway says while running; the percent never goes backwards."""
-        fields: dict = {}
+        fields: dict[str, object] = {}
         if stage != self.stage:
             fields["stage"] = stage
         if progress is not None and (self.progress is None or progress > self.progress):
@@ -284,12 +291,12 @@ class SourceImage(StoredImage):
     def write_cleaned(self) -> str:
         """Write the cleaned original as a file of its own; its name. No database work."""
         return self.file.storage.save(
-            original_path(self, self.file.name), ContentFile(self.cleaned_bytes())
+            original_path(self, self.file.name or ""), ContentFile(self.cleaned_bytes())
         )
 
     def keep_cleaned(self, name: str) -> None:
         """Make the file write_cleaned() wrote the original, and delete the upload."""
-        storage, uploaded = self.file.storage, self.file.name
+        storage, uploaded = self.file.storage, self.file.name or ""
         # Conditional: should two workers ever clean the same original, one file is kept.
         kept = SourceImage.objects.filter(pk=self.pk, metadata_removed=False).update(
             file=name, metadata_removed=True
@@ -325,7 +332,7 @@ class Share(models.Model):
     def __str__(self) -> str:
         return f"share of {self.edit_id}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.token:
             self.token = secrets.token_urlsafe(32)
         super().save(*args, **kwargs)

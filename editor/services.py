@@ -3,7 +3,8 @@ deleted and shared. The studio's pages, the JSON API and the admin all come here
 
 from collections.abc import Sequence
 
-from django.core.files.base import ContentFile
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
@@ -15,7 +16,7 @@ from .models import Edit, ResultImage, Share, SourceImage
 
 
 def submit(
-    owner,
+    owner: User,
     *,
     instruction: str,
     model: str,
@@ -33,7 +34,7 @@ def submit(
             edit = Edit.objects.create(
                 owner=owner, instruction=instruction, model=model, parent=parent
             )
-            originals = [(upload, info) for upload, info in uploads]
+            originals: list[tuple[File, ImageInfo]] = [(upload, info) for upload, info in uploads]
             if parent:
                 originals.insert(0, _as_upload(parent))
             for position, (upload, info) in enumerate(originals):

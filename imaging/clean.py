@@ -8,7 +8,7 @@ decoded. Also the PNG chunk walk that imaging.inspect_upload proves uploads with
 import re
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import IO
 
 from PIL import Image
 
@@ -39,7 +39,7 @@ def png_chunks(data: bytes) -> Iterator[tuple[bytes, memoryview, bytes | memoryv
 # --- the original as stored -----------------------------------------------------------------
 
 
-def clean_original(file: BinaryIO, content_type: str) -> bytes:
+def clean_original(file: IO[bytes], content_type: str) -> bytes:
     """The bytes to store as the original: the upload without metadata, pixels untouched.
 
     EXIF (GPS, camera serials, thumbnails of the uncropped photo), XMP, IPTC and comments are

@@ -8,7 +8,7 @@ import re
 import struct
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import IO
 
 from PIL import Image, UnidentifiedImageError
 
@@ -16,7 +16,7 @@ from .clean import clean_original, png_chunks
 from .types import OPENERS, UPLOAD_FORMATS, ImageInfo, InvalidImage
 
 
-def inspect_upload(file: BinaryIO, *, max_bytes: int, max_pixels: int) -> ImageInfo:
+def inspect_upload(file: IO[bytes], *, max_bytes: int, max_pixels: int) -> ImageInfo:
     """Decide whether an uploaded file is a usable picture, cheaply.
 
     Pillow reads the header for the format and size; the pixel count is checked before any
@@ -42,8 +42,11 @@ def inspect_upload(file: BinaryIO, *, max_bytes: int, max_pixels: int) -> ImageI
                     mp=round(width * height / 1e6, 1),
                     limit=max_pixels // 1_000_000,
                 )
-            _prove_complete(image, file, header_end)
+            # Pillow names no format only for pictures made in memory, never for these openers.
+            if image.format not in UPLOAD_FORMATS:
+                raise InvalidImage("damaged")
             content_type, extension = UPLOAD_FORMATS[image.format]
+            _prove_complete(image, file, header_end, content_type)
             return ImageInfo(image.format, content_type, extension, width, height)
     except InvalidImage:
         raise
@@ -58,7 +61,7 @@ def inspect_upload(file: BinaryIO, *, max_bytes: int, max_pixels: int) -> ImageI
         file.seek(0)
 
 
-def _size_of(file: BinaryIO) -> int:
+def _size_of(file: IO[bytes]) -> int:
     file.seek(0, io.SEEK_END)
     return file.tell()
 
@@ -70,7 +73,7 @@ _SVG = re.compile(
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 
 
-def _unreadable(file: BinaryIO) -> InvalidImage:
+def _unreadable(file: IO[bytes]) -> InvalidImage:
     """Name the kinds of file people mistake for pictures Gaitu takes, so they know what to do."""
     file.seek(0)
     head = file.read(4096).removeprefix(b"\xef\xbb\xbf")
@@ -92,7 +95,9 @@ def _unreadable(file: BinaryIO) -> InvalidImage:
     return InvalidImage("unsupported")
 
 
-def _prove_complete(image: Image.Image, file: BinaryIO, header_end: int) -> None:
+def _prove_complete(
+    image: Image.Image, file: IO[bytes], header_end: int, content_type: str
+) -> None:
     """Prove the file whole, as far as the request can afford to.
 
     A JPEG must have an end marker after its first scan: an upload cut off in transfer has
@@ -111,10 +116,10 @@ def _prove_complete(image: Image.Image, file: BinaryIO, header_end: int) -> None
         _check_png_pixels(file.read())
     else:
         image.load()  # the first frame, which is all Gaitu uses
-    clean_original(file, UPLOAD_FORMATS[image.format][0])
+    clean_original(file, content_type)
 
 
-def _has_jpeg_end(file: BinaryIO, *, after: int) -> bool:
+def _has_jpeg_end(file: IO[bytes], *, after: int) -> bool:
     """Whether an EOI marker follows the offset; searched from the end of the file, so a whole
     JPEG costs one small read. (Coded data never holds FF D9: an FF in it is always stuffed.)"""
     block = 64 * 1024
@@ -156,10 +161,11 @@ def _check_png_pixels(data: bytes) -> None:
         raise InvalidImage("damaged")
 
 
-def _png_passes(width: int, height: int, bits: int, interlaced: bool) -> list[tuple[int, ...]]:
+def _png_passes(width: int, height: int, bits: int, interlaced: bool) -> list[tuple[int, int, int]]:
     """(start, row length, end) of each pass in the inflated data; a row is a filter byte and
     the packed pixels. A plain PNG is one pass; an interlaced one has up to seven."""
-    passes, start = [], 0
+    passes: list[tuple[int, int, int]] = []
+    start = 0
     for x0, y0, dx, dy in _ADAM7 if interlaced else [(0, 0, 1, 1)]:
         columns, rows = max(0, -(-(width - x0) // dx)), max(0, -(-(height - y0) // dy))
         if columns and rows:
@@ -169,7 +175,12 @@ def _png_passes(width: int, height: int, bits: int, interlaced: bool) -> list[tu
     return passes
 
 
-def _inflate(inflater, pieces: Iterator[memoryview], limit: int) -> Iterator[bytes]:
+def _inflate(
+    # What zlib.decompressobj() makes: typeshed's name for a class Python does not expose.
+    inflater: "zlib._Decompress",
+    pieces: Iterator[bytes | memoryview],
+    limit: int,
+) -> Iterator[bytes]:
     """Feed a zlib decompressobj; yield 1 MiB blocks until more than limit bytes came out."""
     total = 0
     for piece in pieces:

@@ -5,7 +5,7 @@ the model is sent and what the thumbnail shows.
 """
 
 import io
-from typing import BinaryIO
+from typing import IO, cast
 
 from PIL import Image, ImageCms, ImageMath
 
@@ -15,7 +15,7 @@ THUMBNAIL_SIDE = 480
 DRAFT_SLACK = 0.75
 
 
-def shape_for_upstream(file: BinaryIO, max_side: int) -> tuple[bytes, str]:
+def shape_for_upstream(file: IO[bytes], max_side: int) -> tuple[bytes, str]:
     """The picture as the model should see it: upright, at most max_side, sRGB, no metadata.
 
     Only the first frame of an animated GIF, WebP or PNG is used (a still is sent). JPEGs are
@@ -28,14 +28,14 @@ def shape_for_upstream(file: BinaryIO, max_side: int) -> tuple[bytes, str]:
         return _encode_for_sending(_still_upright(image, max_side, slack=DRAFT_SLACK))
 
 
-def make_thumbnail(file: BinaryIO, side: int = THUMBNAIL_SIDE) -> bytes:
+def make_thumbnail(file: IO[bytes], side: int = THUMBNAIL_SIDE) -> bytes:
     """A small still WebP for grids and cards: first frame, upright, sRGB, without metadata."""
     file.seek(0)
     with PICTURE_WORK, Image.open(file, formats=OPENERS) as image:
         return _encode_thumbnail(_still_upright(image, side), side)
 
 
-def shape_with_still(file: BinaryIO, max_side: int) -> tuple[bytes, str, Image.Image]:
+def shape_with_still(file: IO[bytes], max_side: int) -> tuple[bytes, str, Image.Image]:
     """shape_for_upstream, and the shaped picture itself: upright and in sRGB already, it
     makes the thumbnail (thumbnail_of) without decoding a big photo a second time."""
     file.seek(0)
@@ -58,7 +58,7 @@ def _encode_thumbnail(still: Image.Image, side: int) -> bytes:
     return out.getvalue()
 
 
-def upright_size(file: BinaryIO) -> tuple[int, int]:
+def upright_size(file: IO[bytes]) -> tuple[int, int]:
     """Width and height as displayed, i.e. after the EXIF orientation is applied."""
     file.seek(0)
     with Image.open(file, formats=OPENERS) as image:
@@ -138,7 +138,9 @@ def _to_srgb(image: Image.Image) -> Image.Image:
         output = "RGBA" if image.mode == "RGBA" else "RGB"
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            return ImageCms.profileToProfile(image, source, _SRGB, outputMode=output)
+            converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode=output)
+            if converted is not None:  # None only for a conversion in place, which this is not
+                return converted
         except (OSError, ImageCms.PyCMSError):
             pass
     return image.convert("RGB") if image.mode == "CMYK" else image
@@ -164,7 +166,9 @@ def _has_alpha(image: Image.Image) -> bool:
     """Whether any pixel is see-through; an all-opaque alpha channel does not count."""
     if image.mode not in ("RGBA", "LA"):
         return False
-    return image.getchannel("A").getextrema()[0] < 255
+    # One band, so (lowest, highest); Pillow's return type covers pictures of several bands too.
+    lowest, _highest = cast(tuple[int, int], image.getchannel("A").getextrema())
+    return lowest < 255
 
 
 def _encode_for_sending(image: Image.Image) -> tuple[bytes, str]:

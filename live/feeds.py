@@ -36,11 +36,11 @@ class SqliteCommitFeed:
         self.database = database
         self.streams = 0
         self._next = asyncio.Event()
-        self._watching: asyncio.Task | None = None
+        self._watching: asyncio.Task[None] | None = None
 
     def next_change(self) -> asyncio.Event:
         if self.database and (self._watching is None or self._watching.done()):
-            self._watching = asyncio.create_task(self._watch())
+            self._watching = asyncio.create_task(self._watch(self.database))
         return self._next
 
     async def after(self, ticket: asyncio.Event, timeout: float) -> None:
@@ -49,8 +49,8 @@ class SqliteCommitFeed:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(ticket.wait(), timeout)
 
-    async def _watch(self) -> None:
-        reader = sqlite3.connect(f"{self.database.as_uri()}?mode=ro", uri=True)
+    async def _watch(self, database: Path) -> None:
+        reader = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
         try:
             version = reader.execute("PRAGMA data_version").fetchone()[0]
             while self.streams:

@@ -12,10 +12,12 @@ import time
 from collections.abc import AsyncIterator
 from uuid import UUID
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.access import AuthenticatedHttpRequest
 from editor.models import Edit
 
 from .feeds import change_feed
@@ -26,7 +28,9 @@ MAX_WATCHED = 100
 
 
 @require_GET
-async def edit_events(request: HttpRequest) -> HttpResponse:
+async def edit_events(
+    request: AuthenticatedHttpRequest,
+) -> HttpResponse | StreamingHttpResponse:
     """`?ids=<uuid>,<uuid>…`: the requesting person's edits to follow."""
     user = await request.auser()
     try:
@@ -40,7 +44,7 @@ async def edit_events(request: HttpRequest) -> HttpResponse:
     return response
 
 
-async def _events(watched) -> AsyncIterator[str]:
+async def _events(watched: QuerySet[Edit]) -> AsyncIterator[str]:
     changes = change_feed()
     changes.streams += 1  # the feed watches while any stream listens
     try:
@@ -66,5 +70,5 @@ async def _events(watched) -> AsyncIterator[str]:
         changes.streams -= 1
 
 
-async def _states(watched) -> dict[UUID, tuple]:
+async def _states(watched: QuerySet[Edit]) -> dict[UUID, tuple]:
     return {pk: tuple(state) async for pk, *state in watched.values_list("pk", *Edit.CARD_STATE)}

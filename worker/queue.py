@@ -15,6 +15,7 @@ import os
 import socket
 import threading
 from pathlib import Path
+from typing import Any
 
 from huey import SqliteHuey
 from huey.storage import SqliteStorage
@@ -28,7 +29,7 @@ class NudgedSqliteStorage(SqliteStorage):
     blocking = True  # dequeue() waits by itself, so huey's workers must not sleep as well
     WAIT = 1.0  # seconds an idle thread waits for a nudge before it looks anyway
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         # A busy queue database is waited for in steps of a millisecond, not SQLite's.
         super().__init__(*args, **kwargs, timeout=0, factory=RetryingConnection)
         self.port_file = Path(f"{self.filename}.port")
@@ -36,12 +37,12 @@ class NudgedSqliteStorage(SqliteStorage):
         self._listener_lock = threading.Lock()
         self._sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
-    def enqueue(self, data, priority=None):
+    def enqueue(self, data: bytes, priority: float | None = None) -> None:
         super().enqueue(data, priority)
         self.nudge()
 
-    def dequeue(self):
-        data = super().dequeue()
+    def dequeue(self) -> bytes | None:
+        data: bytes | None = super().dequeue()
         if data is None:
             self._wait_for_nudge()
         elif self._listener is not None and self._has_more():

@@ -318,7 +318,7 @@ def _drop_parameter_blocks(text: str, complete: bool) -> str:
     while line_start < len(text):
         fence = _FENCE.match(text, line_start)
         end = _fence_end(text, fence.end(), complete) if fence else None
-        if end is not None and _is_parameter_echo(text, fence, complete):
+        if fence and end is not None and _is_parameter_echo(text, fence, complete):
             kept += [text[copied:line_start], "\n"]
             copied = end
         next_newline = text.find("\n", line_start if end is None else end)
@@ -339,7 +339,7 @@ def _fence_end(text: str, after_opening: int, complete: bool) -> int | None:
     return _json_object_end(text, json_start.end() - 1) if json_start else None
 
 
-def _is_parameter_echo(text: str, fence: re.Match, complete: bool) -> bool:
+def _is_parameter_echo(text: str, fence: re.Match[str], complete: bool) -> bool:
     """A fence holding JSON; other code blocks (a model may fence its markdown) stay."""
     opening_end = text.find("\n", fence.end(), fence.end() + 300)
     head = text[opening_end + 1 : opening_end + 300].lstrip() if opening_end >= 0 else ""
@@ -365,8 +365,9 @@ def _json_object_end(text: str, brace: int) -> int | None:
 def _read_ref(text: str, start: int, in_markdown: bool) -> tuple[str | None, bool]:
     """The http(s) URL or data URI at start (None if not valid), and whether text follows it."""
     head = _DATA_URI_HEAD.match(text, start)
-    if head:
-        payload_match = (_WRAPPED_BASE64 if in_markdown else _BASE64).match(text, head.end())
+    payload_pattern = _WRAPPED_BASE64 if in_markdown else _BASE64
+    # The payload patterns match the empty string too: after a head there is always a match.
+    if head and (payload_match := payload_pattern.match(text, head.end())):
         end = payload_match.end()
         payload = payload_match[0].replace("\n", "").replace("\r", "")
         valid = (
@@ -470,7 +471,8 @@ def _status_of_line(line: str) -> tuple[str, int | None] | None:
     rest = _LINK_TARGET.sub("", line[start.end() :])
     if len(_LETTER.findall(_STAGE_WORD.sub("", rest))) > _STATUS_LINE_MAX_LETTERS:
         return None
-    found = {match.lastgroup for match in _STAGE_WORD.finditer(rest)}
+    # Every alternative of _STAGE_WORD is a named group, so each match has a lastgroup.
+    found = {match.lastgroup for match in _STAGE_WORD.finditer(rest) if match.lastgroup}
     stage = max(found, key=STAGE_RANKS.__getitem__)
     numbers = _NUMBER.findall(rest)
     percents = [int(number) for number, percent_sign in numbers if percent_sign]

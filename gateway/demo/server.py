@@ -20,12 +20,14 @@ import json
 import logging
 import re
 import secrets
+import socket
 import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
 
 from PIL import Image, ImageOps
 
@@ -78,7 +80,7 @@ class DemoHandler(BaseHTTPRequestHandler):
     server: "DemoGateway"
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         logger.debug("demo gateway: " + format, *args)
 
     def do_GET(self) -> None:
@@ -131,7 +133,9 @@ class DemoHandler(BaseHTTPRequestHandler):
             time.sleep(latency)
             self._send_json(200, _completion(reply))
 
-    def _compose_reply(self, instruction: str, pictures: list[Image.Image], directives) -> dict:
+    def _compose_reply(
+        self, instruction: str, pictures: list[Image.Image], directives: dict[str, str]
+    ) -> dict:
         """The whole reply as: the text, an images list, and how it finishes."""
         chinese = bool(CJK.search(instruction))
         if "refuse" in directives or not pictures:
@@ -166,13 +170,13 @@ class DemoHandler(BaseHTTPRequestHandler):
                 "finish": "stop",
                 "parts": family == "f4",
             }
-        if family == "f5":
-            links = " ".join(link for _, link in results)
-            return {"text": f"Done ({', '.join(done)}): {links}", "images": [], "finish": "stop"}
         links = [link for _, link in results]
+        if family == "f5":
+            text = f"Done ({', '.join(done)}): {' '.join(links)}"
+            return {"text": text, "images": [], "finish": "stop"}
         return {"text": _transcript(instruction, links, chinese), "images": [], "finish": "stop"}
 
-    def _publish(self, image: Image.Image, directives) -> tuple[str, str]:
+    def _publish(self, image: Image.Image, directives: dict[str, str]) -> tuple[str, str]:
         """Keep a result for download; its data: URI and its link (broken on request)."""
         data, extension = _encode(image)
         key = self.server.results.put(data)
@@ -183,7 +187,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             return inline, f"http://10.0.0.1/cdn/{key}.{extension}"
         return inline, f"{self.server.base_url}/cdn/{key}.{extension}"
 
-    def _stream(self, reply: dict, latency: float, directives) -> None:
+    def _stream(self, reply: dict, latency: float, directives: dict[str, str]) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
@@ -244,7 +248,8 @@ def _read_messages(request: dict) -> tuple[str, list[Image.Image]]:
     content = request["messages"][-1]["content"]
     if isinstance(content, str):
         return content, []
-    texts, pictures = [], []
+    texts: list[str] = []
+    pictures: list[Image.Image] = []
     for part in content:
         if part.get("type") == "text":
             texts.append(part["text"])
@@ -340,7 +345,9 @@ class DemoGateway(ThreadingHTTPServer):
         self.models = list(models)  # what GET /v1/models lists
         self.latency = latency  # seconds an answer takes, unless the instruction says otherwise
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: object
+    ) -> None:
         """A client that hangs up on a kept-alive connection is no error worth a traceback."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
@@ -348,7 +355,8 @@ class DemoGateway(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        # An IP socket reports its host as text; the stubs allow the bytes one may pass in.
+        return f"http://{cast(str, host)}:{port}"
 
 
 _running: DemoGateway | None = None

@@ -5,7 +5,7 @@ import time
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
@@ -14,13 +14,14 @@ from django.views.decorators.http import condition, require_POST
 
 from editor import services
 from editor.models import Edit
+from studio.http import AuthenticatedHtmxRequest
 
 from .cards import card, card_or_page, on_its_page, own_edit, with_images
 
 STARTED_AT = time.time()  # part of every card's ETag: a new version renders cards anew
 
 
-def _card_etag(request: HttpRequest, edit_id: UUID) -> str | None:
+def _card_etag(request: AuthenticatedHtmxRequest, edit_id: UUID) -> str | None:
     """What a polled card shows, summed up in one small query: unchanged, it answers 304."""
     if not request.htmx:
         return None
@@ -33,7 +34,7 @@ def _card_etag(request: HttpRequest, edit_id: UUID) -> str | None:
 
 
 @condition(etag_func=_card_etag)
-def edit_detail(request: HttpRequest, edit_id: UUID) -> HttpResponse:
+def edit_detail(request: AuthenticatedHtmxRequest, edit_id: UUID) -> HttpResponse:
     """The edit's page; for htmx, just its card (which keeps polling while the edit runs)."""
     if request.htmx:
         response = card(request, own_edit(request, edit_id))
@@ -41,7 +42,7 @@ def edit_detail(request: HttpRequest, edit_id: UUID) -> HttpResponse:
         response["Cache-Control"] = "private, no-cache"
     else:
         edit = get_object_or_404(
-            with_images(Edit.objects)
+            with_images(Edit.objects.all())
             .select_related("parent__edit")
             .prefetch_related("results__children"),
             pk=edit_id,
@@ -53,7 +54,7 @@ def edit_detail(request: HttpRequest, edit_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def edit_retry(request: HttpRequest, edit_id: UUID) -> HttpResponse:
+def edit_retry(request: AuthenticatedHtmxRequest, edit_id: UUID) -> HttpResponse:
     edit = own_edit(request, edit_id)
     if not services.retry(edit):
         messages.warning(request, _("Only a failed or canceled edit can be retried."))
@@ -61,14 +62,14 @@ def edit_retry(request: HttpRequest, edit_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def edit_cancel(request: HttpRequest, edit_id: UUID) -> HttpResponse:
+def edit_cancel(request: AuthenticatedHtmxRequest, edit_id: UUID) -> HttpResponse:
     edit = own_edit(request, edit_id)
     if not services.cancel(edit):
         messages.warning(request, _("This edit has already finished."))
     return card_or_page(request, edit)
 
 
-def edit_delete(request: HttpRequest, edit_id: UUID) -> HttpResponse:
+def edit_delete(request: AuthenticatedHtmxRequest, edit_id: UUID) -> HttpResponse:
     """Ask first (GET), then delete the edit and its pictures (POST)."""
     edit = own_edit(request, edit_id)
     if request.method != "POST":

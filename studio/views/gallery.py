@@ -4,11 +4,12 @@ from datetime import datetime
 from uuid import UUID
 
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from editor.gateways import offered_models
 from editor.models import Edit
+from studio.http import AuthenticatedHtmxRequest
 
 from .cards import with_images
 
@@ -16,7 +17,7 @@ GALLERY_PAGE_SIZE = 24
 # Ready-made instructions: a short label, and the instruction it writes.
 
 
-def gallery(request: HttpRequest) -> HttpResponse:
+def gallery(request: AuthenticatedHtmxRequest) -> HttpResponse:
     """The person's edits, newest first: searchable, filterable, loaded a page at a time.
 
     A page costs the same at any gallery size: it is one slice of an indexed query, with no
@@ -41,14 +42,14 @@ def gallery(request: HttpRequest) -> HttpResponse:
         chosen = chosen.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
     rows = list(with_images(chosen)[: GALLERY_PAGE_SIZE + 1])
     shown = rows[:GALLERY_PAGE_SIZE]
-    last = shown[-1] if shown else None
+    next_after = None
+    if len(rows) > GALLERY_PAGE_SIZE:  # more follow: the next page starts after this one's last
+        next_after = f"{shown[-1].created_at.isoformat()}_{shown[-1].pk}"
     filters = request.GET.copy()
     filters.pop("after", None)
-    context = {
+    context: dict[str, object] = {
         "edits": shown,
-        "next_after": f"{last.created_at.isoformat()}_{last.pk}"
-        if len(rows) > GALLERY_PAGE_SIZE
-        else None,
+        "next_after": next_after,
         "query": query,
         "status": status,
         "model": model,

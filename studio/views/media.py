@@ -1,6 +1,7 @@
 """Pictures, only through views that check who may see them."""
 
 import io
+from typing import IO
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_not_required
@@ -21,17 +22,27 @@ MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sand
 
 
 @login_not_required
-def media(request: HttpRequest, edit_id: UUID, kind: str, position: int, variant: str):
+def media(
+    request: HttpRequest, edit_id: UUID, kind: str, position: int, variant: str
+) -> FileResponse:
     """A picture of an edit, for its owner only (by session or API token)."""
     user = requesting_user(request)
     if user is None or kind not in MEDIA_KINDS or variant not in MEDIA_VARIANTS:
         raise Http404
-    model = SourceImage if kind == "source" else ResultImage
-    image = get_object_or_404(model, edit_id=edit_id, edit__owner=user, position=position)
+    image = stored_picture(kind, edit_id=edit_id, edit__owner=user, position=position)
     return picture_response(image, kind, variant, cache="private")
 
 
-def picture_response(image, kind: str, variant: str, *, cache: str) -> FileResponse:
+def stored_picture(kind: str, **lookup: object) -> SourceImage | ResultImage:
+    """The original ("source") or the result the lookup finds, or 404."""
+    if kind == "source":
+        return get_object_or_404(SourceImage, **lookup)
+    return get_object_or_404(ResultImage, **lookup)
+
+
+def picture_response(
+    image: SourceImage | ResultImage, kind: str, variant: str, *, cache: str
+) -> FileResponse:
     if variant == "thumb":
         if not image.thumbnail:
             raise Http404
@@ -58,7 +69,7 @@ def picture_response(image, kind: str, variant: str, *, cache: str) -> FileRespo
     return response
 
 
-def _picture_file(image: SourceImage | ResultImage):
+def _picture_file(image: SourceImage | ResultImage) -> IO[bytes]:
     """The stored file; an original whose worker has not run yet is cleaned on the way out."""
     if isinstance(image, SourceImage) and not image.metadata_removed:
         return io.BytesIO(image.cleaned_bytes())
@@ -66,7 +77,7 @@ def _picture_file(image: SourceImage | ResultImage):
 
 
 def _download_name(image: SourceImage | ResultImage, kind: str) -> str:
-    extension = image.file.name.rsplit(".", 1)[-1]
+    extension = (image.file.name or "").rsplit(".", 1)[-1]  # a stored file always has a name
     label = "original" if kind == "source" else "edited"
     suffix = f"-{image.position + 1}" if image.position else ""
     return f"gaitu-{str(image.edit_id)[:8]}-{label}{suffix}.{extension}"

@@ -4,20 +4,21 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from editor import services
-from editor.models import ResultImage, Share, SourceImage
+from editor.models import Share
+from studio.http import AuthenticatedHtmxRequest
 
 from .cards import card_or_page, own_edit
-from .media import MEDIA_KINDS, MEDIA_VARIANTS, picture_response
+from .media import MEDIA_KINDS, MEDIA_VARIANTS, picture_response, stored_picture
 
 
 @require_POST
-def edit_share(request: HttpRequest, edit_id: UUID) -> HttpResponse:
+def edit_share(request: AuthenticatedHtmxRequest, edit_id: UUID) -> HttpResponse:
     edit = own_edit(request, edit_id)
     shared = services.share(
         edit,
@@ -30,7 +31,7 @@ def edit_share(request: HttpRequest, edit_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def edit_unshare(request: HttpRequest, edit_id: UUID) -> HttpResponse:
+def edit_unshare(request: AuthenticatedHtmxRequest, edit_id: UUID) -> HttpResponse:
     edit = own_edit(request, edit_id)
     services.unshare(edit)
     return card_or_page(request, edit)
@@ -51,13 +52,14 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_not_required
-def shared_media(request: HttpRequest, token: str, kind: str, position: int, variant: str):
+def shared_media(
+    request: HttpRequest, token: str, kind: str, position: int, variant: str
+) -> FileResponse:
     share = _shared(token)
     if kind not in MEDIA_KINDS or variant not in MEDIA_VARIANTS:
         raise Http404
     if kind == "source" and not share.show_original:
         raise Http404
-    model = SourceImage if kind == "source" else ResultImage
-    image = get_object_or_404(model, edit=share.edit, position=position)
+    image = stored_picture(kind, edit=share.edit, position=position)
     # Public, but not for shared caches: a revoked link must stop working everywhere.
     return picture_response(image, kind, variant, cache="no-cache")

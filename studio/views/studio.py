@@ -12,7 +12,8 @@ from editor import services
 from editor.forms import EditForm
 from editor.gateways import offered_models
 from editor.limits import body_too_large, submission_limit
-from editor.models import Edit
+from editor.models import Edit, ResultImage
+from studio.http import AuthenticatedHtmxRequest
 
 from .cards import with_images
 
@@ -39,7 +40,7 @@ PRESETS = [
 RECENT_ON_STUDIO = 8
 
 
-def studio(request: HttpRequest) -> HttpResponse:
+def studio(request: AuthenticatedHtmxRequest) -> HttpResponse:
     if request.method == "POST":
         return _submit_from_studio(request)
     form = EditForm(owner=request.user, initial={"parent": request.GET.get("again", "")})
@@ -47,7 +48,7 @@ def studio(request: HttpRequest) -> HttpResponse:
 
 
 def _render_studio(
-    request: HttpRequest, form: EditForm, refusal: str | None = None, status: int = 200
+    request: AuthenticatedHtmxRequest, form: EditForm, refusal: str | None = None, status: int = 200
 ) -> HttpResponse:
     recent = with_images(Edit.objects.filter(owner=request.user))[:RECENT_ON_STUDIO]
     context = {
@@ -60,7 +61,7 @@ def _render_studio(
     return render(request, "studio/studio.html", context, status=status)
 
 
-def _submit_from_studio(request: HttpRequest) -> HttpResponse:
+def _submit_from_studio(request: AuthenticatedHtmxRequest) -> HttpResponse:
     refusal, status = None, 400
     if body_too_large(request):
         refusal, status = _("The upload is too large or has too many files."), 413
@@ -83,7 +84,7 @@ def _submit_from_studio(request: HttpRequest) -> HttpResponse:
     return _render_studio(request, form, refusal=refusal, status=status)
 
 
-def _parent_of(form: EditForm):
+def _parent_of(form: EditForm) -> ResultImage | None:
     """The result an "edit again" form starts from, to show it in the form."""
     if form.is_bound:
         return form.cleaned_data.get("parent") if hasattr(form, "cleaned_data") else None
@@ -95,7 +96,7 @@ def _parent_of(form: EditForm):
     return probe.cleaned_data.get("parent")
 
 
-def _submitted(request: HttpRequest, form: EditForm) -> HttpResponse:
+def _submitted(request: AuthenticatedHtmxRequest, form: EditForm) -> HttpResponse:
     edit = services.submit(
         request.user,
         instruction=form.cleaned_data["instruction"],

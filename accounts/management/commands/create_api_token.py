@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import ApiToken
 
@@ -7,11 +9,11 @@ from accounts.models import ApiToken
 class Command(BaseCommand):
     help = "Create an API token for USERNAME and print it. Only its hash is kept."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--name", default="", help="A label to recognise the token by.")
 
-    def handle(self, *args, username: str, name: str, **options) -> None:
+    def handle(self, *args: Any, username: str, name: str, **options: Any) -> None:
         User = get_user_model()
         user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
         if user is None:
