@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from types import FrameType
 
 GRACE_SECONDS = 20
 # How each child is asked to stop so that it finishes what it is doing: uvicorn finishes
@@ -27,7 +28,7 @@ def main(commands: dict[str, list[str]]) -> int:
     }
     stopping = False
 
-    def request_stop(signum, frame):
+    def request_stop(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
 

@@ -9,6 +9,7 @@ transaction, at its own statement, so nothing is ever half done when it is tried
 """
 
 import sqlite3
+from typing import Any
 
 from django.db.backends.sqlite3 import base
 
@@ -20,10 +21,12 @@ class CursorWrapper(RetriesWhenBusy, base.SQLiteCursorWrapper):
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    def get_new_connection(self, conn_params):
+    def get_new_connection(self, conn_params: dict[str, Any]) -> sqlite3.Connection:
         self.lock_timeout = float(conn_params.get("timeout", 5.0))
         at_once = {**conn_params, "timeout": 0}  # busy is reported, not slept on
-        connection = retrying(super().get_new_connection, self.lock_timeout, at_once)
+        connection: sqlite3.Connection = retrying(
+            super().get_new_connection, self.lock_timeout, at_once
+        )
         # Each request runs in a thread of its own and closes its connection at the end; when
         # it was the last one open, SQLite would copy the whole write-ahead log back into the
         # database and delete it, on every request. The log is still checkpointed as it grows
@@ -31,7 +34,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)
         return connection
 
-    def create_cursor(self, name=None):
-        cursor = self.connection.cursor(factory=CursorWrapper)
+    def create_cursor(self, name: str | None = None) -> CursorWrapper:
+        cursor: CursorWrapper = self.connection.cursor(factory=CursorWrapper)
         cursor.lock_timeout = self.lock_timeout
         return cursor

@@ -10,12 +10,14 @@ Imports nothing of Django's (huey's queue storage uses it too).
 
 import sqlite3
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 RETRY_EVERY = 0.001  # seconds
 LOCK_TIMEOUT = 30.0  # seconds, for RetryingConnection (the database's own comes from settings)
 
 
-def retrying(call, timeout: float, *args):
+def retrying[T](call: Callable[..., T], timeout: float, *args: Any) -> T:
     """call(*args), again while SQLite says the database is busy, for up to timeout seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -28,27 +30,32 @@ def retrying(call, timeout: float, *args):
         time.sleep(RETRY_EVERY)
 
 
-class RetriesWhenBusy:
-    """A cursor's execute() and executemany(), tried again while the database is busy."""
+class RetriesWhenBusy(sqlite3.Cursor):
+    """A cursor's execute() and executemany(), tried again while the database is busy.
+
+    Mixed in before a cursor class (sqlite3's own, or Django's wrapper of it).
+    """
 
     lock_timeout = LOCK_TIMEOUT
 
-    def execute(self, *args):
+    def execute(self, *args: Any) -> Any:
         return retrying(super().execute, self.lock_timeout, *args)
 
-    def executemany(self, sql, seq_of_parameters):
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Any]) -> Any:
         return retrying(super().executemany, self.lock_timeout, sql, list(seq_of_parameters))
 
 
-class RetryingCursor(RetriesWhenBusy, sqlite3.Cursor):
+class RetryingCursor(RetriesWhenBusy):
     pass
 
 
 class RetryingConnection(sqlite3.Connection):
     """For sqlite3.connect(…, timeout=0, factory=RetryingConnection)."""
 
-    def cursor(self, factory=RetryingCursor):
+    def cursor(self, factory: Any = RetryingCursor) -> Any:
         return super().cursor(factory)
 
-    def execute(self, sql, parameters=()):  # the built-in one makes a plain cursor
+    def execute(
+        self, sql: str, parameters: Any = ()
+    ) -> Any:  # the built-in one makes a plain cursor
         return self.cursor().execute(sql, parameters)

@@ -3,8 +3,10 @@
 Point Gaitu at it with GAITU_API_BASE=http://127.0.0.1:PORT and any GAITU_API_KEY.
 """
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from gateway.demo.server import DemoGateway
 
@@ -12,11 +14,11 @@ from gateway.demo.server import DemoGateway
 class Command(BaseCommand):
     help = __doc__
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8001)
 
-    def handle(self, *args, host: str, port: int, **options) -> None:
+    def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
         server = DemoGateway(
             host, port, models=settings.GAITU_MODELS, latency=settings.GAITU_DEMO_LATENCY
         )

@@ -3,8 +3,9 @@
 import json
 import re
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from editor.failures import failure_message
 from gateway.chat.reply import (
@@ -25,10 +26,10 @@ class Command(BaseCommand):
         "page or plain assistant text) and print the images, stage, progress and failure found."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the captured reply")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         try:
             raw = path.read_bytes()

@@ -3,10 +3,11 @@
 import json
 import os
 import sys
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 WEB_GRACE_SECONDS = 5
 
@@ -14,7 +15,7 @@ WEB_GRACE_SECONDS = 5
 class Command(BaseCommand):
     help = __doc__
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1")
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
         parser.add_argument(
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             help="Start only the web server (run `manage.py run_worker` elsewhere).",
         )
 
-    def handle(self, *args, host: str, port: int, no_worker: bool, **options) -> None:
+    def handle(self, *args: Any, host: str, port: int, no_worker: bool, **options: Any) -> None:
         python = sys.executable
         # uvicorn, an ASGI server in one process: the few async views (the live updates of
         # running edits) wait without holding a thread; every other view runs in a thread.
