@@ -1,6 +1,6 @@
 """Payload shaping: what one 24-megapixel camera JPEG costs to turn into what the gateway is sent.
 
-Gaitu's imaging.shape_for_upstream(file, 2048) against a plain baseline on the same file,
+Gaitu's imaging.shape_with_still(file, 2048) against a plain baseline on the same file,
 same run: full decode, thumbnail to 2048 px with LANCZOS (no draft mode), JPEG quality 90.
 Both end in an upload-ready payload.
 
@@ -43,11 +43,11 @@ def status(key):
 
 mode, path, side = sys.argv[1], sys.argv[2], int(sys.argv[4])
 if mode == "gaitu":
-    from imaging import shape_for_upstream
+    from imaging import shape_with_still
 
     def work():
         with open(path, "rb") as file:
-            return shape_for_upstream(file, side)[0]
+            return shape_with_still(file, side)[0]
 else:
     def work():
         with Image.open(path) as image:

@@ -265,8 +265,14 @@ class SourceImage(StoredImage):
     def __str__(self) -> str:
         return f"original {self.position + 1} of {self.edit_id}"
 
+    # Uploads are stored as they arrive, so submitting stays as cheap as saving a file. The
+    # worker then stores each original without EXIF/GPS and other metadata (clean_original),
+    # once, in two steps: write_cleaned() while the gateway works, keep_cleaned() after. Until
+    # then views serve cleaned_bytes(), the very bytes stored afterwards, so no metadata is
+    # ever served.
+
     def cleaned_bytes(self) -> bytes:
-        """The original without its metadata: what is stored once remove_metadata() has run.
+        """The original without its metadata: what is stored once it has been cleaned.
 
         Raises InvalidImage when the file is not whole.
         """
@@ -276,17 +282,6 @@ class SourceImage(StoredImage):
                 if self.metadata_removed
                 else clean_original(stored, self.content_type)
             )
-
-    def remove_metadata(self) -> None:
-        """Store the original without EXIF/GPS and other metadata (see clean_original), once.
-
-        Uploads are stored as they arrive, so submitting stays as cheap as saving a file; the
-        worker does this (in two steps, write_cleaned() and keep_cleaned(), the first while the
-        gateway works). Until then views serve cleaned_bytes(), the very bytes stored
-        afterwards, so no metadata is ever served.
-        """
-        if not self.metadata_removed:
-            self.keep_cleaned(self.write_cleaned())
 
     def write_cleaned(self) -> str:
         """Write the cleaned original as a file of its own; its name. No database work."""

@@ -47,7 +47,7 @@ def submit(
                     content_type=info.content_type,
                 )
                 # Stored as it came (a large upload is moved, not copied); the worker removes
-                # its metadata before anything else (SourceImage.remove_metadata).
+                # its metadata (SourceImage.write_cleaned and keep_cleaned).
                 source.file.save(f"original{info.extension}", upload, save=False)
                 saved.append(source)
                 source.save()

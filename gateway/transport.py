@@ -16,7 +16,7 @@ from .failures import Failure
 
 @dataclass(frozen=True)
 class Picture:
-    data: bytes  # already shaped for the model (imaging.shape_for_upstream)
+    data: bytes  # already shaped for the model (imaging.shape_with_still)
     content_type: str
 
 

@@ -3,7 +3,7 @@ and originals without their metadata. Every rule is tested on bytes."""
 
 from .clean import clean_original
 from .inspect import inspect_upload
-from .shape import make_thumbnail, shape_for_upstream, shape_with_still, thumbnail_of, upright_size
+from .shape import make_thumbnail, shape_with_still, thumbnail_of
 from .types import ImageInfo, InvalidImage
 
 __all__ = [
@@ -12,8 +12,6 @@ __all__ = [
     "clean_original",
     "inspect_upload",
     "make_thumbnail",
-    "shape_for_upstream",
     "shape_with_still",
     "thumbnail_of",
-    "upright_size",
 ]

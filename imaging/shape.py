@@ -15,19 +15,6 @@ THUMBNAIL_SIDE = 480
 DRAFT_SLACK = 0.75
 
 
-def shape_for_upstream(file: IO[bytes], max_side: int) -> tuple[bytes, str]:
-    """The picture as the model should see it: upright, at most max_side, sRGB, no metadata.
-
-    Only the first frame of an animated GIF, WebP or PNG is used (a still is sent). JPEGs are
-    decoded at a reduced scale straight away (draft mode), which is what keeps a 24-megapixel
-    photo cheap in time and memory. Transparency is kept (sent as PNG); everything else goes as
-    a JPEG.
-    """
-    file.seek(0)
-    with PICTURE_WORK, Image.open(file, formats=OPENERS) as image:
-        return _encode_for_sending(_still_upright(image, max_side, slack=DRAFT_SLACK))
-
-
 def make_thumbnail(file: IO[bytes], side: int = THUMBNAIL_SIDE) -> bytes:
     """A small still WebP for grids and cards: first frame, upright, sRGB, without metadata."""
     file.seek(0)
@@ -36,8 +23,15 @@ def make_thumbnail(file: IO[bytes], side: int = THUMBNAIL_SIDE) -> bytes:
 
 
 def shape_with_still(file: IO[bytes], max_side: int) -> tuple[bytes, str, Image.Image]:
-    """shape_for_upstream, and the shaped picture itself: upright and in sRGB already, it
-    makes the thumbnail (thumbnail_of) without decoding a big photo a second time."""
+    """The picture as the model should see it: upright, at most max_side, sRGB, no metadata,
+    encoded (bytes, content type); and the shaped still itself, which makes the thumbnail
+    (thumbnail_of) without decoding a big photo a second time.
+
+    Only the first frame of an animated GIF, WebP or PNG is used (a still is sent). JPEGs are
+    decoded at a reduced scale straight away (draft mode), which is what keeps a 24-megapixel
+    photo cheap in time and memory. Transparency is kept (sent as PNG); everything else goes as
+    a JPEG.
+    """
     file.seek(0)
     with PICTURE_WORK, Image.open(file, formats=OPENERS) as image:
         still = _still_upright(image, max_side, slack=DRAFT_SLACK)
@@ -56,17 +50,6 @@ def _encode_thumbnail(still: Image.Image, side: int) -> bytes:
     out = io.BytesIO()
     thumb.save(out, "WEBP", quality=80, method=2)  # 4 (the default) takes 3x as long, for 3%
     return out.getvalue()
-
-
-def upright_size(file: IO[bytes]) -> tuple[int, int]:
-    """Width and height as displayed, i.e. after the EXIF orientation is applied."""
-    file.seek(0)
-    with Image.open(file, formats=OPENERS) as image:
-        width, height = image.size
-        if _orientation(image) in (5, 6, 7, 8):
-            width, height = height, width
-    file.seek(0)
-    return width, height
 
 
 def _still_upright(image: Image.Image, side: int, slack: float = 1.0) -> Image.Image:

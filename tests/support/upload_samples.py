@@ -13,6 +13,8 @@ import zlib
 
 from PIL import Image, ImageCms, PngImagePlugin
 
+from imaging import shape_with_still
+
 LIMITS = {"max_bytes": 5 * 2**20, "max_pixels": 50_000_000}
 RED, GREEN, BLUE, YELLOW = (200, 40, 40), (40, 200, 60), (30, 60, 220), (230, 210, 40)
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -230,3 +232,20 @@ def camera_webp(orientation=6, **options) -> bytes:
     return encode(
         image, "WEBP", exif=camera_exif(orientation), xmp=XMP, icc_profile=SRGB_ICC, **options
     )
+
+
+def shape_to_send(file, max_side: int) -> tuple[bytes, str]:
+    """What the worker sends the model: imaging.shape_with_still's bytes and type."""
+    data, content_type, _still = shape_with_still(file, max_side)
+    return data, content_type
+
+
+def upright_size(file) -> tuple[int, int]:
+    """Width and height as displayed, read independently of imaging: after EXIF orientation."""
+    file.seek(0)
+    with Image.open(file) as image:
+        width, height = image.size
+        if image.getexif().get(0x0112) in (5, 6, 7, 8):
+            width, height = height, width
+    file.seek(0)
+    return width, height

@@ -10,7 +10,7 @@ import io
 import pytest
 from PIL import Image
 
-from imaging import clean_original, inspect_upload, upright_size
+from imaging import clean_original, inspect_upload
 from tests.support.upload_samples import (
     CAMERA,
     CMYK_ICC,
@@ -30,6 +30,7 @@ from tests.support.upload_samples import (
     oriented,
     solid,
     upright_picture,
+    upright_size,
 )
 
 SECRETS = [CAMERA.encode(), b"Secret Person", b"Berlin", b"hidden comment", b"adobe:ns:meta"]

@@ -16,7 +16,6 @@ from imaging import (
     clean_original,
     inspect_upload,
     make_thumbnail,
-    shape_for_upstream,
 )
 from tests.support.upload_samples import (
     GOOD_RGB_ROWS,
@@ -29,6 +28,7 @@ from tests.support.upload_samples import (
     cmyk_jpeg,
     mpo,
     png,
+    shape_to_send,
 )
 
 
@@ -99,7 +99,7 @@ def test_damaged_files_are_rejected_cleanly_or_fully_usable(make):
             continue
         inspect_upload(io.BytesIO(cleaned), **LIMITS)
         try:
-            shape_for_upstream(io.BytesIO(data), max_side=32)
+            shape_to_send(io.BytesIO(data), max_side=32)
             make_thumbnail(io.BytesIO(data), side=16)
         except OSError:
             # A JPEG is proven whole by its markers, not decoded, in the request; damage in

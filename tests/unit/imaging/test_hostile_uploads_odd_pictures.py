@@ -11,7 +11,7 @@ import struct
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from imaging import inspect_upload, make_thumbnail, shape_for_upstream
+from imaging import inspect_upload, make_thumbnail
 from tests.support.upload_samples import (
     BLUE,
     CMYK_ICC,
@@ -28,6 +28,7 @@ from tests.support.upload_samples import (
     mpo,
     png,
     png_rows,
+    shape_to_send,
     solid,
 )
 
@@ -130,7 +131,7 @@ def test_accepts_odd_but_valid_pictures(make, fmt, size, colour, alpha):
 
 @pytest.mark.parametrize(("make", "fmt", "size", "colour", "alpha"), VALID_PARAMS)
 def test_shaped_picture_is_a_still_in_the_right_colours(make, fmt, size, colour, alpha):
-    sent, content_type = shape_for_upstream(io.BytesIO(make()), max_side=2048)
+    sent, content_type = shape_to_send(io.BytesIO(make()), max_side=2048)
     shaped = Image.open(io.BytesIO(sent))
     assert content_type == ("image/jpeg" if alpha == OPAQUE else "image/png")
     assert shaped.format == content_type.split("/")[1].upper()
@@ -152,7 +153,7 @@ def test_thumbnail_is_a_still_in_the_right_colours(make, fmt, size, colour, alph
 
 def test_16_bit_grey_is_scaled_not_clipped():
     data = i16_png([0, 0x4000, 0x8000, 0xFFFF])
-    sent, _ = shape_for_upstream(io.BytesIO(data), max_side=2048)
+    sent, _ = shape_to_send(io.BytesIO(data), max_side=2048)
     shaped = Image.open(io.BytesIO(sent)).convert("L")
     assert [shaped.getpixel((4, y)) for y in range(4)] == pytest.approx([0, 64, 128, 255], abs=4)
 
@@ -161,7 +162,7 @@ def test_cmyk_without_a_profile_matches_pillows_own_conversion():
     ramp = Image.linear_gradient("L").resize((64, 48))
     inks = [ramp, ramp.transpose(Image.Transpose.ROTATE_180), ramp.point(lambda v: v // 2), ramp]
     data = encode(Image.merge("CMYK", inks), "JPEG", quality=95)
-    sent, _ = shape_for_upstream(io.BytesIO(data), max_side=2048)
+    sent, _ = shape_to_send(io.BytesIO(data), max_side=2048)
     expected = Image.open(io.BytesIO(data)).convert("RGB")
     difference = ImageStat.Stat(ImageChops.difference(Image.open(io.BytesIO(sent)), expected))
     assert max(difference.mean) < 4
@@ -173,7 +174,7 @@ def test_animated_transparent_gif_is_sent_as_a_still_png():
         frame.putpalette([0, 0, 0, *RED, *GREEN, *BLUE])
         frame.paste(n + 1, (5, 5, 15, 15))
     data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], transparency=0)
-    sent, content_type = shape_for_upstream(io.BytesIO(data), max_side=2048)
+    sent, content_type = shape_to_send(io.BytesIO(data), max_side=2048)
     shaped = Image.open(io.BytesIO(sent))
     assert (content_type, getattr(shaped, "n_frames", 1)) == ("image/png", 1)
     assert shaped.getpixel((1, 1))[3] == 0

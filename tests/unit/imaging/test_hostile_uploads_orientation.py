@@ -12,10 +12,14 @@ from imaging import (
     clean_original,
     inspect_upload,
     make_thumbnail,
-    shape_for_upstream,
+)
+from tests.support.upload_samples import (
+    LIMITS,
+    oriented,
+    shape_to_send,
+    upright_picture,
     upright_size,
 )
-from tests.support.upload_samples import LIMITS, oriented, upright_picture
 
 
 def difference(expected: Image.Image, actual: Image.Image) -> float:
@@ -31,10 +35,10 @@ def test_every_orientation_comes_out_upright(fmt, orientation):
     if orientation != 1:  # the test can tell a wrong orientation from the right one
         assert difference(upright, Image.open(io.BytesIO(data))) > 25
     assert upright_size(io.BytesIO(data)) == upright.size
-    sent, _ = shape_for_upstream(io.BytesIO(data), max_side=2048)
+    sent, _ = shape_to_send(io.BytesIO(data), max_side=2048)
     assert Image.open(io.BytesIO(sent)).size == upright.size
     assert difference(upright, Image.open(io.BytesIO(sent))) < 10
-    small, _ = shape_for_upstream(io.BytesIO(data), max_side=24)
+    small, _ = shape_to_send(io.BytesIO(data), max_side=24)
     assert Image.open(io.BytesIO(small)).size == (24, 16)
     assert difference(upright, Image.open(io.BytesIO(small))) < 14
     thumb = Image.open(io.BytesIO(make_thumbnail(io.BytesIO(data), side=480)))
