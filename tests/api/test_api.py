@@ -3,11 +3,14 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
 from accounts.models import ApiToken
-from editor.models import Edit
+from editor.models import Edit, ResultImage, SourceImage
 from tests.support.factories import image_bytes, upload
 
 
@@ -156,3 +159,28 @@ def test_cancel_of_another_users_edit_is_not_found(client, owner, stranger):
     for name in ("api_edit_cancel", "api_edit_retry"):
         assert client.post(reverse(name, args=[edit.pk]), **bearer(token)).status_code == 404
     assert Edit.objects.get(pk=edit.pk).status == "queued"
+
+
+def test_a_token_needs_no_csrf_token(owner, owner_token, run_jobs):
+    """Only a token gets in, never a cookie, so there is nothing to forge and no CSRF check."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(owner)
+    with run_jobs():
+        response = browser.post(
+            reverse("api_edits"), {"instruction": "blur", "image": upload()}, **bearer(owner_token)
+        )
+    assert response.status_code == 202
+
+
+def test_a_page_of_edits_costs_the_same_queries_however_full(client, owner, owner_token):
+    def queries_for_a_page_of(count: int) -> int:
+        for n in range(count):
+            edit = Edit.objects.create(owner=owner, instruction=f"edit {n}", model="gpt-4o-image")
+            SourceImage.objects.create(edit=edit, position=0, width=1, height=1)
+            ResultImage.objects.create(edit=edit, position=0, width=1, height=1)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("api_edits"), **bearer(owner_token)).status_code == 200
+        return len(queries)
+
+    queries_for_a_page_of(0)  # the token's first use is recorded once, not with every request
+    assert queries_for_a_page_of(1) == queries_for_a_page_of(10) <= 6
