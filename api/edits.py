@@ -103,13 +103,7 @@ def create_edit(request: TokenRequest) -> Status:
     form = EditForm(request.POST, {"images": request.FILES.getlist("image")}, owner=request.user)
     if not form.is_valid():
         raise _form_error(form)
-    edit = services.submit(
-        request.user,
-        instruction=form.cleaned_data["instruction"],
-        model=form.cleaned_data["model"],
-        uploads=form.cleaned_data["images"],
-        parent=form.cleaned_data["parent"],
-    )
+    edit = form.submit()
     url = request.build_absolute_uri(reverse("api_edit", args=[edit.pk]))
     return Status(202, Accepted(id=edit.pk, status=Edit.Status(edit.status), url=url))
 

@@ -10,9 +10,10 @@ from django.utils.translation import ngettext
 
 from imaging import ImageInfo, InvalidImage, inspect_upload
 
+from . import services
 from .failures import picture_problem
 from .gateways import offered_models
-from .models import ResultImage
+from .models import Edit, ResultImage
 
 
 class MultipleImageInput(forms.ClearableFileInput):
@@ -117,3 +118,15 @@ class EditForm(forms.Form):
                 "images", forms.ValidationError(_("Too many pictures."), code="too_many")
             )
         return cleaned
+
+    def submit(self) -> Edit:
+        """Start the edit the valid form describes, as its owner (editor.services.submit)."""
+        if self.owner is None:
+            raise ValueError("an EditForm submits only for its owner")
+        return services.submit(
+            self.owner,
+            instruction=self.cleaned_data["instruction"],
+            model=self.cleaned_data["model"],
+            uploads=self.cleaned_data["images"],
+            parent=self.cleaned_data["parent"],
+        )

@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_htmx.http import reswap, retarget
 
-from editor import services
 from editor.forms import EditForm
 from editor.gateways import offered_models
 from editor.limits import body_too_large, submission_limit
@@ -97,13 +96,7 @@ def _parent_of(form: EditForm) -> ResultImage | None:
 
 
 def _submitted(request: AuthenticatedHtmxRequest, form: EditForm) -> HttpResponse:
-    edit = services.submit(
-        request.user,
-        instruction=form.cleaned_data["instruction"],
-        model=form.cleaned_data["model"],
-        uploads=form.cleaned_data["images"],
-        parent=form.cleaned_data["parent"],
-    )
+    edit = form.submit()
     if request.htmx:  # the new card only: the page empties the form itself (gaitu.js)
         prefetch_related_objects([edit], "sources", "results")
         return render(request, "studio/edit_card.html", {"edit": edit})
