@@ -32,6 +32,11 @@ Absent = SkipJsonSchema[None]
 IMAGE_TYPES = "image/jpeg, image/png, image/webp, image/gif"
 
 
+def _picture_url(context: dict[str, Any], image: SourceImage | ResultImage, kind: str) -> str:
+    """The picture's full-size address; it answers to the same token."""
+    return _absolute(context, reverse("media", args=[image.edit_id, kind, image.position, "full"]))
+
+
 def _absolute(context: dict[str, Any], path: str) -> str:
     """An absolute URL, as scripts want them: ninja validates answers with the request at hand."""
     request: HttpRequest = context["request"]
@@ -60,8 +65,7 @@ class Source(Schema):
 
     @staticmethod
     def resolve_url(image: SourceImage, context: dict[str, Any]) -> str:
-        path = reverse("media", args=[image.edit_id, "source", image.position, "full"])
-        return _absolute(context, path)
+        return _picture_url(context, image, "source")
 
 
 class Result(Schema):
@@ -71,8 +75,7 @@ class Result(Schema):
 
     @staticmethod
     def resolve_url(image: ResultImage, context: dict[str, Any]) -> str:
-        path = reverse("media", args=[image.edit_id, "result", image.position, "full"])
-        return _absolute(context, path)
+        return _picture_url(context, image, "result")
 
 
 class Failure(Schema):

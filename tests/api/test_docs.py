@@ -7,9 +7,9 @@ import httpx
 import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.support.browser import launch
+from tests.support.browser import browser as browser
 from tests.support.live import split_gaitu
 from tests.support.studio_browser import VIOLATIONS_JS
 from tests.web.test_security_headers import csp_directives, page_nonce, tags_of
@@ -70,18 +70,10 @@ def live(tmp_path_factory):
         yield gaitu
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
 @pytest.mark.browser
-def test_the_docs_work_in_a_browser_within_the_policy(live, chromium):
+def test_the_docs_work_in_a_browser_within_the_policy(live, browser):
     token = live.api().headers["Authorization"].removeprefix("Bearer ")
-    context = chromium.new_context()
+    context = browser.new_context()
     violations, complaints, elsewhere = [], [], []
     context.expose_binding("gaituViolation", lambda _source, report: violations.append(report))
     context.add_init_script(VIOLATIONS_JS)
