@@ -214,7 +214,7 @@
   setInterval(tick, 1000);
   document.addEventListener("htmx:load", tick);
 
-  // ---- Running edits. The server says when one changes (server-sent events, editor/live.py);
+  // ---- Running edits. The server says when one changes (server-sent events, live/views.py);
   // its card then asks for itself, and an unchanged card costs a 304. Without the stream (an
   // old browser, a proxy that holds events back, a dropped connection) each running card
   // asks twice a second until the stream is back. ----

@@ -1,4 +1,4 @@
-"""Samples and helpers shared by the reply parser tests (tests/test_reply_*.py).
+"""Samples and helpers shared by the reply parser tests (tests/unit/gateway/test_reply_*.py).
 
 The captured replies in tests/replies, a tiny PNG as a data URI, the F1 reseller transcript, and
 ways to feed text to a ReplyAccumulator the way resellers stream it, checking every interim

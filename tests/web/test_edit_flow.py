@@ -86,12 +86,12 @@ def test_a_failed_download_is_retried_without_a_second_generation(
     owner_client, run_jobs, monkeypatch
 ):
     from gateway import fetch
-    from worker import run as pipeline
+    from worker import run
 
     generations = []
-    real_request, real_fetch = pipeline.send_with_retries, fetch.fetch_image
+    real_request, real_fetch = run.send_with_retries, fetch.fetch_image
     monkeypatch.setattr(
-        pipeline,
+        run,
         "send_with_retries",
         lambda *a, **k: generations.append(1) or real_request(*a, **k),
     )
@@ -99,13 +99,13 @@ def test_a_failed_download_is_retried_without_a_second_generation(
     def flaky_fetch(*args, **kwargs):
         raise fetch.FetchError("download_failed", "HTTP 503")
 
-    monkeypatch.setattr(pipeline, "fetch_image", flaky_fetch)
+    monkeypatch.setattr(run, "fetch_image", flaky_fetch)
     submit(owner_client, run_jobs, "sepia")
     edit = Edit.objects.get()
     assert (edit.status, edit.error_code, len(generations)) == ("failed", "download_failed", 1)
     assert len(edit.result_links) == 1
 
-    monkeypatch.setattr(pipeline, "fetch_image", real_fetch)
+    monkeypatch.setattr(run, "fetch_image", real_fetch)
     with run_jobs():
         owner_client.post(reverse("edit_retry", args=[edit.pk]))
     edit.refresh_from_db()
@@ -371,12 +371,12 @@ def test_gallery_queries_do_not_grow_with_the_gallery(
 
 
 def test_a_picture_damaged_inside_fails_saying_so(owner_client, run_jobs, monkeypatch):
-    from worker import run as pipeline
+    from worker import run
 
     def broken(*args, **kwargs):
         raise OSError("broken data stream when reading image file")
 
-    monkeypatch.setattr(pipeline, "shape_with_still", broken)
+    monkeypatch.setattr(run, "shape_with_still", broken)
     submit(owner_client, run_jobs)
     edit = Edit.objects.get()
     assert (edit.status, edit.error_code) == ("failed", "unreadable_picture")
