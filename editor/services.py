@@ -10,7 +10,7 @@ from django.db import transaction
 
 from imaging import ImageInfo
 from imaging.types import EXTENSIONS
-from worker.tasks import enqueue_on_commit
+from worker.tasks import enqueue_on_commit, start_waiting
 
 from .models import Edit, ResultImage, Share, SourceImage
 
@@ -76,13 +76,19 @@ def retry(edit: Edit) -> bool:
 
 
 def cancel(edit: Edit) -> bool:
-    """Stop a queued or running edit; False if it had already finished."""
-    return edit.cancel()
+    """Stop a queued or running edit; False if it had already finished.
+
+    A queued edit that was ahead of others of its owner gives them its turn.
+    """
+    if not edit.cancel():
+        return False
+    start_waiting(edit.owner_id)
+    return True
 
 
 def delete(edit: Edit) -> None:
     """Delete the edit and its pictures; a running edit's worker lets go first."""
-    edit.cancel()
+    cancel(edit)
     edit.delete_with_files()
 
 

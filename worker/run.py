@@ -195,8 +195,10 @@ class EditWatch:
         try:
             while not self._stop.wait(self.INTERVAL):
                 try:
-                    status = Edit.objects.filter(pk=self.edit.pk).values_list("status", flat=True)
-                    if status.first() != Edit.Status.RUNNING:
+                    # Canceled, or taken up again elsewhere (its worker seemed gone): either
+                    # way this run is over, and its attempt count tells the second apart.
+                    now = Edit.objects.filter(pk=self.edit.pk).values_list("status", "attempts")
+                    if now.first() != (Edit.Status.RUNNING, self.edit.attempts):
                         self.canceled = True
                         self.client.close()
                         self._stop.set()

@@ -4,13 +4,11 @@ import logging
 import os
 import socket
 import threading
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.tasks import task
-from django.utils import timezone
 
 from editor.models import Edit
 
@@ -19,20 +17,18 @@ from .run import perform_edit
 logger = logging.getLogger(__name__)
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
-WAIT_FOR_A_SLOT = 0.5  # seconds before an edit over its owner's limit asks again
 _STARTING = threading.Lock()
 
 
 @task()
 def run_edit(edit_id: str) -> None:
-    started = _start_in_turn(edit_id)
-    if started is None:
-        return
-    if started is False:
-        # Over the owner's limit of running edits, or an older edit of theirs goes first.
-        run_edit.using(run_after=timezone.now() + timedelta(seconds=WAIT_FOR_A_SLOT)).enqueue(
-            edit_id
-        )
+    """Run the edit if it is its owner's turn.
+
+    An edit whose turn has not come ends its job here, costing nothing while it waits: the
+    edit that frees its slot starts it (start_waiting), and the recovery sweep starts any
+    whose turn came while nobody was there to pass it on (a worker that died).
+    """
+    if not _start_in_turn(edit_id):
         return
     edit = Edit.objects.get(pk=edit_id)
     try:
@@ -40,10 +36,12 @@ def run_edit(edit_id: str) -> None:
     except Exception:
         logger.exception("edit %s failed unexpectedly", edit_id)
         edit.fail("internal")
+    finally:
+        start_waiting(edit.owner_id)
 
 
-def _start_in_turn(edit_id: str) -> bool | None:
-    """Start the edit if it is its owner's turn: True started, False wait, None nothing to do.
+def _start_in_turn(edit_id: str) -> bool:
+    """Start the edit if it is its owner's turn; False if it must wait or has nothing to do.
 
     Fair use: at most GAITU_MAX_ACTIVE_PER_USER of one person's edits run at once, and theirs
     start in the order they were queued: an edit starts when its running edits plus the
@@ -58,7 +56,7 @@ def _start_in_turn(edit_id: str) -> bool | None:
     with _STARTING, transaction.atomic():
         edit = Edit.objects.filter(pk=edit_id, status=Edit.Status.QUEUED).first()
         if edit is None:
-            return None  # deleted, canceled while it waited, or another worker has it
+            return False  # deleted, canceled while it waited, or another worker has it
         get_user_model().objects.select_for_update().filter(pk=edit.owner_id).first()
         mine = Edit.objects.filter(owner_id=edit.owner_id)
         running = mine.filter(status=Edit.Status.RUNNING).count()
@@ -66,6 +64,24 @@ def _start_in_turn(edit_id: str) -> bool | None:
         if running + ahead >= settings.GAITU_MAX_ACTIVE_PER_USER:
             return False
         return edit.start(worker=WORKER_ID)
+
+
+def next_in_line(owner_id: int) -> list[str]:
+    """The owner's queued edits whose turn has come: the oldest, as many as free slots."""
+    mine = Edit.objects.filter(owner_id=owner_id)
+    free = settings.GAITU_MAX_ACTIVE_PER_USER - mine.filter(status=Edit.Status.RUNNING).count()
+    if free <= 0:
+        return []
+    queued = mine.filter(status=Edit.Status.QUEUED).order_by("queued_at", "created_at")
+    return [str(pk) for pk in queued.values_list("pk", flat=True)[:free]]
+
+
+def start_waiting(owner_id: int) -> None:
+    """Give the owner's waiting edits their turn, once what freed a slot is committed.
+
+    Two finishing at once may both send the same edit: harmless, as only one job can start it.
+    """
+    transaction.on_commit(lambda: [run_edit.enqueue(pk) for pk in next_in_line(owner_id)])
 
 
 def enqueue_on_commit(edit: Edit) -> None:

@@ -2,12 +2,14 @@
 
 import socket
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
 
 from editor.models import Edit
 from worker import recovery, tasks
+from worker.models import Sweep, WorkerProcess
 
 S = Edit.Status
 
@@ -110,15 +112,20 @@ class TestFairUse:
 
     def test_nothing_to_do_for_a_canceled_edit(self, edit):
         edit.cancel()
-        assert tasks._start_in_turn(str(edit.pk)) is None
+        assert tasks._start_in_turn(str(edit.pk)) is False
 
 
 class TestRecovery:
+    @pytest.fixture(autouse=True)
+    def live_worker(self, db):
+        """The worker the edits below run in, beating as a live one does."""
+        return WorkerProcess.objects.create(name="elsewhere:1")
+
     @pytest.fixture
     def stale(self):
         return timezone.now() - timedelta(minutes=10)
 
-    def test_a_fresh_heartbeat_is_left_alone(self, edit, django_capture_on_commit_callbacks):
+    def test_a_live_workers_edit_is_left_alone(self, edit, django_capture_on_commit_callbacks):
         make_running(edit)
         with django_capture_on_commit_callbacks() as enqueued:
             assert recovery.recover_interrupted() == 0
@@ -143,12 +150,112 @@ class TestRecovery:
         edit.refresh_from_db()
         assert (edit.status, edit.result_links) == (S.QUEUED, ["https://x/a.png"])
 
-    def test_at_start_a_dead_worker_on_this_host_is_noticed_at_once(self, edit):
-        make_running(edit, worker=f"{socket.gethostname()}:999999")
-        assert recovery.recover_interrupted() == 0
-        assert recovery.recover_interrupted(this_host_at_start=True) == 1
+    def test_a_worker_whose_beats_stopped_is_gone_in_seconds(self, edit, live_worker):
+        make_running(edit)  # its own heartbeat is fresh: the worker's beat tells
+        quiet = timezone.now() - timedelta(seconds=recovery.DEAD_AFTER + 1)
+        WorkerProcess.objects.filter(pk=live_worker.pk).update(beat_at=quiet)
+        assert recovery.recover_interrupted() == 1
+        assert Edit.objects.get(pk=edit.pk).status == S.QUEUED
+        assert not WorkerProcess.objects.exists()  # the gone worker's row goes too
+
+    def test_an_unknown_worker_is_gone(self, edit):
+        make_running(edit, worker="never-registered:7")
+        assert recovery.recover_interrupted() == 1
+
+    def test_a_dead_process_on_this_host_is_noticed_at_once(self, edit):
+        name = f"{socket.gethostname()}:999999"
+        WorkerProcess.objects.create(name=name)  # it beat a moment ago, then was killed
+        make_running(edit, worker=name)
+        assert recovery.recover_interrupted() == 1
         assert Edit.objects.get(pk=edit.pk).status == S.QUEUED
 
-    def test_a_live_worker_on_this_host_is_left_alone(self, edit):
-        make_running(edit, worker=f"{socket.gethostname()}:1")  # pid 1 always exists
-        assert recovery.recover_interrupted(this_host_at_start=True) == 0
+    def test_a_live_process_on_this_host_is_left_alone(self, edit):
+        name = f"{socket.gethostname()}:1"  # pid 1 always exists
+        WorkerProcess.objects.create(name=name)
+        make_running(edit, worker=name)
+        assert recovery.recover_interrupted() == 0
+
+    def test_one_sweep_per_interval_whatever_the_number_of_workers(self, db):
+        assert recovery.take_turn_to_sweep() is True
+        assert [recovery.take_turn_to_sweep() for _ in range(5)] == [False] * 5
+        Sweep.objects.update(swept_at=timezone.now() - timedelta(seconds=recovery.SWEEP_EVERY))
+        assert recovery.take_turn_to_sweep() is True
+
+
+class TestTurns:
+    """A waiting edit costs no queue churn: its turn is passed on, or found by the sweep."""
+
+    @pytest.fixture
+    def started(self, monkeypatch):
+        started: list[str] = []
+        fake = SimpleNamespace(module_path=tasks.run_edit.module_path, enqueue=started.append)
+        monkeypatch.setattr(tasks, "run_edit", fake)
+        monkeypatch.setattr(recovery, "run_edit", fake)
+        return started
+
+    def settle(self, *edits: Edit) -> None:
+        """Queued long enough that a job for them would have been taken by now."""
+        long_ago = timezone.now() - timedelta(seconds=recovery.JOB_IN_HAND + 1)
+        Edit.objects.filter(pk__in=[e.pk for e in edits]).update(queued_at=long_ago)
+
+    def test_the_oldest_waiting_edits_get_the_free_slots(self, owner, settings):
+        settings.GAITU_MAX_ACTIVE_PER_USER = 2
+        edits = [Edit.objects.create(owner=owner, instruction=f"{n}") for n in range(4)]
+        make_running(edits[0])
+        assert tasks.next_in_line(owner.pk) == [str(edits[1].pk)]
+
+    def test_a_finished_edit_passes_its_turn_on(
+        self, owner, settings, started, django_capture_on_commit_callbacks
+    ):
+        settings.GAITU_MAX_ACTIVE_PER_USER = 1
+        first, second = (Edit.objects.create(owner=owner, instruction=f"{n}") for n in range(2))
+        make_running(first)
+        assert tasks._start_in_turn(str(second.pk)) is False  # its job ends here
+        first.fail("timeout")
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.start_waiting(owner.pk)
+        assert started == [str(second.pk)]
+
+    def test_canceling_a_waiting_edit_gives_the_next_its_turn(
+        self, owner, settings, started, django_capture_on_commit_callbacks
+    ):
+        from editor import services
+
+        settings.GAITU_MAX_ACTIVE_PER_USER = 1
+        ahead, behind = (Edit.objects.create(owner=owner, instruction=f"{n}") for n in range(2))
+        with django_capture_on_commit_callbacks(execute=True):
+            services.cancel(ahead)
+        assert started == [str(behind.pk)]
+
+    def test_the_sweep_starts_a_turn_nobody_passed_on(self, owner, settings, started):
+        settings.GAITU_MAX_ACTIVE_PER_USER = 1
+        lost = Edit.objects.create(owner=owner, instruction="its job died with its worker")
+        waiting = Edit.objects.create(owner=owner, instruction="not its turn yet")
+        self.settle(lost, waiting)
+        assert recovery.start_lost_turns() == 1
+        assert started == [str(lost.pk)]
+
+    def test_the_sweep_leaves_an_edit_whose_job_waits_in_the_queue(
+        self, owner, started, monkeypatch
+    ):
+        queued = Edit.objects.create(owner=owner, instruction="its job is in the queue")
+        self.settle(queued)
+        job = SimpleNamespace(args=(tasks.run_edit.module_path, [str(queued.pk)], {}))
+        monkeypatch.setattr(recovery, "HUEY", SimpleNamespace(pending=lambda: [job]))
+        assert recovery.start_lost_turns() == 0
+        assert started == []
+
+    def test_a_just_queued_edit_is_left_to_its_job(self, owner, started):
+        Edit.objects.create(owner=owner, instruction="its job is being taken right now")
+        assert recovery.start_lost_turns() == 0
+
+
+def test_the_queue_keeps_no_result_of_a_finished_job(owner_client, run_jobs):
+    from huey.contrib.djhuey import HUEY
+
+    from tests.support.factories import upload
+
+    with run_jobs():
+        owner_client.post("/", {"instruction": "blur", "images": [upload()]})
+    assert Edit.objects.get().status == S.SUCCEEDED
+    assert HUEY.all_results() == {}

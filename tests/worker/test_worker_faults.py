@@ -56,6 +56,54 @@ def test_a_worker_killed_mid_edit_leaves_nothing_stuck(gaitu, web):
     assert "Recovered 1 edit" in gaitu.output()
 
 
+def all_edits(client) -> list[dict]:
+    return client.get("/api/v1/edits").json()["results"]
+
+
+def test_a_worker_killed_with_edits_waiting_for_their_turn_blocks_nobody(tmp_path):
+    """One person's burst: some edits run, others wait for a slot or sit in the worker's
+    threads; the worker is killed; once it is back, every edit finishes."""
+    gaitu = Gaitu(tmp_path, GAITU_DEMO_LATENCY="2", GAITU_MAX_ACTIVE_PER_USER="2")
+    web = gaitu.start("serve", "--no-worker")
+    worker = gaitu.start("run_worker")
+    try:
+        gaitu.wait_until_up(web)
+        client = gaitu.api()
+        urls = [submit(client, f"mirror {n}") for n in range(6)]
+        wait_for_edit(client, urls[0], until=running_with_progress)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        statuses = sorted(edit["status"] for edit in all_edits(client))
+        assert statuses.count("running") <= 2 and "queued" in statuses
+
+        worker = gaitu.start("run_worker")
+        details = [wait_for_edit(client, url, timeout=60) for url in urls]
+        assert [d["status"] for d in details] == ["succeeded"] * 6, details
+    finally:
+        stop(worker)
+        stop(web, signal.SIGTERM)
+
+
+def test_another_worker_takes_up_a_killed_workers_edits(tmp_path):
+    """No restart: the worker that is still there takes the dead one's edits up by itself."""
+    gaitu = Gaitu(tmp_path, GAITU_DEMO_LATENCY="3", GAITU_MAX_ACTIVE_PER_USER="4")
+    web = gaitu.start("serve", "--no-worker")
+    first, second = gaitu.start("run_worker"), gaitu.start("run_worker")
+    try:
+        gaitu.wait_until_up(web)
+        client = gaitu.api()
+        urls = [submit(client, f"blur {n}") for n in range(4)]
+        for url in urls:
+            wait_for_edit(client, url, until=running_with_progress)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        details = [wait_for_edit(client, url, timeout=60) for url in urls]
+        assert [d["status"] for d in details] == ["succeeded"] * 4, details
+    finally:
+        stop(second)
+        stop(web, signal.SIGTERM)
+
+
 def test_an_unreachable_gateway_fails_with_that_reason(tmp_path):
     with split_gaitu(
         tmp_path,

@@ -15,7 +15,7 @@ HUEY_CONSUMER = {
     "initial_delay": 0.05,
     "backoff": 1.25,
     "max_delay": 0.25,
-    "periodic": True,
+    "periodic": False,  # the recovery sweep runs beside the consumer (worker/liveness.py)
     "check_worker_health": True,
 }
 HUEY: dict[str, Any]
