@@ -1,4 +1,5 @@
-"""Pictures made for the upload tests (tests/unit/imaging/test_hostile_uploads_*.py), with Pillow or by hand.
+"""Pictures made for the upload tests (tests/unit/imaging/test_hostile_uploads_*.py), with
+Pillow or by hand.
 
 There are no binary fixtures: every sample is built here or in the test file that alone uses it.
 Here are the builders and samples that several of those files share: PNGs assembled chunk by
