@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from editor.limits import MB, stored_bytes
 from editor.models import Edit
 
 from .access import AuthenticatedHttpRequest
@@ -85,15 +86,25 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 def account(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Usage today and this month, and the person's API tokens."""
+    """Usage today and this month, storage, and the person's API tokens."""
     context = {
         "usage": usage_of(request.user),
         "tokens": request.user.api_tokens.order_by("-created_at"),
         "token_form": TokenForm(),
         "new_token": request.session.pop("new_api_token", None),
         "daily_limit": settings.GAITU_DAILY_LIMIT,
+        "storage": storage_of(request.user),
     }
     return render(request, "accounts/account.html", context)
+
+
+def storage_of(user: User) -> dict[str, int | None]:
+    """The bytes of the person's stored pictures, and of their quota (None when there is none)
+    with the share of it used, in percent (for the bar)."""
+    used = stored_bytes(user)
+    quota = settings.GAITU_STORAGE_QUOTA_MB * MB or None
+    percent = min(100, used * 100 // quota) if quota else None
+    return {"used": used, "quota": quota, "percent": percent}
 
 
 def usage_of(user: User) -> list[dict]:

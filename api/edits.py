@@ -5,6 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.paginator import EmptyPage, Paginator
+from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,7 +13,7 @@ from ninja import Query, Router, Status
 
 from editor import services
 from editor.forms import EditForm
-from editor.limits import body_too_large, submission_limit
+from editor.limits import body_too_large, storage_failure, storage_refusal, submission_limit
 from editor.models import Edit
 
 from .auth import TokenRequest
@@ -80,12 +81,17 @@ def list_edits(request: TokenRequest, filters: Query[EditFilters]) -> dict[str, 
 
 @router.post(
     "/edits",
-    response={202: Accepted, 400: Error, 401: Error, 413: Error, 429: Error},
+    # 507: no room to store it (storage_full, quota_exceeded, storage_error); waiting alone
+    # does not help, so not a 429 with Retry-After.
+    response={202: Accepted, 400: Error, 401: Error, 413: Error, 429: Error, 507: Error},
     operation_id="create_edit",
     url_name="api_edits",
     summary="Start an edit",
     description="A multipart form, as a browser would post it; `curl -F image=@photo.jpg "
-    "-F instruction=…`. Poll the answer's `url` until the edit has finished.",
+    "-F instruction=…`. Poll the answer's `url` until the edit has finished. 507 when there "
+    "is no room to store it: the server's disk is nearly full (`storage_full`), your storage "
+    "quota is used up (`quota_exceeded`, see `GET /account`), or the write failed "
+    "(`storage_error`); deleting edits frees room.",
     openapi_extra={
         **form_body(
             NewEdit, "multipart/form-data", required=True, image={"contentType": IMAGE_TYPES}
@@ -100,10 +106,19 @@ def create_edit(request: TokenRequest) -> Status:
         raise ApiError(413, "too_large", _("The request body is too large."))
     if limit := submission_limit(request.user):
         raise ApiError(429, limit.code, limit.message, retry_after=limit.retry_after)
-    form = EditForm(request.POST, {"images": request.FILES.getlist("image")}, owner=request.user)
-    if not form.is_valid():
-        raise _form_error(form)
-    edit = form.submit()
+    if no_room := storage_refusal(request.user):
+        raise ApiError(507, no_room.code, no_room.message)
+    try:
+        files = {"images": request.FILES.getlist("image")}
+        form = EditForm(request.POST, files, owner=request.user)
+        if not form.is_valid():
+            raise _form_error(form)
+        edit = form.submit()
+    except (OSError, DatabaseError) as exc:
+        # The disk filled up while storing: nothing of the edit was kept (services.submit).
+        if not (no_room := storage_failure(exc)):
+            raise
+        raise ApiError(507, no_room.code, no_room.message) from exc
     url = request.build_absolute_uri(reverse("api_edit", args=[edit.pk]))
     return Status(202, Accepted(id=edit.pk, status=Edit.Status(edit.status), url=url))
 

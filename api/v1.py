@@ -9,7 +9,7 @@ from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
 from ninja.schema import NinjaGenerateJsonSchema
 
-from . import edits, errors, gateway_models
+from . import account, edits, errors, gateway_models
 from .auth import TokenAuth
 from .schemas import FORMS
 
@@ -58,3 +58,4 @@ api = GaituAPI(
 errors.install(api)
 api.add_router("", edits.router)
 api.add_router("", gateway_models.router)
+api.add_router("", account.router)

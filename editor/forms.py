@@ -60,6 +60,30 @@ class MultipleImageField(forms.FileField):
         return checked
 
 
+def result_to_edit_again(value: str, owner: User | None) -> ResultImage:
+    """The owner's result named "<edit id>:<position>", whose picture can be read again."""
+    edit_id, _sep, position = value.partition(":")
+    try:
+        result = ResultImage.objects.select_related("edit").get(
+            edit_id=UUID(edit_id), position=int(position or 0), edit__owner=owner
+        )
+    except (ValueError, ResultImage.DoesNotExist):
+        raise forms.ValidationError(
+            _("That result is no longer there."), code="invalid_parent"
+        ) from None
+    # Its file is copied as the new edit's first original (services.submit): say now if it
+    # has gone from the disk, rather than fail while storing the edit.
+    try:
+        with result.file.storage.open(result.file.name or "", "rb"):
+            pass
+    except OSError:
+        raise forms.ValidationError(
+            _("The picture of that result is missing, so it can't be edited again."),
+            code="missing_parent",
+        ) from None
+    return result
+
+
 class EditForm(forms.Form):
     images = MultipleImageField(label=_("Pictures"), required=False)
     # "Edit this result again": the result (as "<edit id>:<position>") to start from.
@@ -93,22 +117,29 @@ class EditForm(forms.Form):
 
     def clean_parent(self) -> ResultImage | None:
         value = self.cleaned_data.get("parent", "")
-        if not value:
-            return None
-        edit_id, _sep, position = value.partition(":")
+        return result_to_edit_again(value, self.owner) if value else None
+
+    def initial_parent_problem(self) -> str:
+        """Why the result an unbound form starts from can't be edited again; "" if it can.
+
+        Said as soon as the studio opens from "Edit this result again", not only once the
+        person has written an instruction and pressed Edit.
+        """
+        value = self.initial.get("parent")
+        if self.is_bound or not value:
+            return ""
         try:
-            return ResultImage.objects.select_related("edit").get(
-                edit_id=UUID(edit_id), position=int(position or 0), edit__owner=self.owner
-            )
-        except (ValueError, ResultImage.DoesNotExist):
-            raise forms.ValidationError(
-                _("That result is no longer there."), code="invalid_parent"
-            ) from None
+            result_to_edit_again(value, self.owner)
+        except forms.ValidationError as problem:
+            return " ".join(problem.messages)
+        return ""
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        if not cleaned.get("images") and not cleaned.get("parent") and "images" not in self.errors:
+        # With a parent that can't be used, what is wrong is the parent, not missing pictures.
+        unusable = "images" in self.errors or "parent" in self.errors
+        if not cleaned.get("images") and not cleaned.get("parent") and not unusable:
             self.add_error(
                 "images",
                 forms.ValidationError(_("Choose at least one picture to edit."), code="required"),

@@ -1,22 +1,35 @@
-"""How much one person may submit: a daily quota and a per-minute rate.
+"""How much one person may submit: a daily quota and a per-minute rate, and room to keep it:
+a floor of free disk space and a storage quota.
 
 Counts come from the edits themselves, so the web server can run in several processes and
 every one sees the same figures.
 """
 
+import errno
+import logging
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import DatabaseError, models
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import time_format
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .models import Edit
+from .models import Edit, ResultImage, SourceImage
+
+logger = logging.getLogger(__name__)
 
 RATE_WINDOW = timedelta(minutes=1)
+MB = 2**20
+# What a write says when the disk (or the person's share of it) is full.
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,75 @@ def submission_limit(user: User, now: datetime | None = None) -> LimitReached | 
             ) % {"seconds": wait}
             return LimitReached("rate_limited", message, wait)
     return None
+
+
+@dataclass(frozen=True)
+class NoRoom:
+    """Why a new edit cannot be stored; answered as 507 Insufficient Storage."""
+
+    code: str
+    message: str
+
+
+def storage_refusal(user: User) -> NoRoom | None:
+    """Why there is no room for another edit of this person's, or None if there is.
+
+    Asked before each submission only: one look at the disk, and a sum when there is a quota.
+    """
+    floor = settings.GAITU_MIN_FREE_MB
+    if floor and free_bytes() < floor * MB:
+        return storage_full()
+    quota = settings.GAITU_STORAGE_QUOTA_MB
+    if quota:
+        used = stored_bytes(user)
+        if used >= quota * MB:
+            message = _(
+                "Your pictures take up %(used)s of your %(quota)s of storage. "
+                "Delete some edits to make room for new ones."
+            ) % {"used": filesizeformat(used), "quota": filesizeformat(quota * MB)}
+            return NoRoom("quota_exceeded", message)
+    return None
+
+
+def storage_full() -> NoRoom:
+    message = _(
+        "The server is running out of disk space, so it cannot take new edits for now. "
+        "Your edits are safe, and deleting some frees space."
+    )
+    return NoRoom("storage_full", message)
+
+
+def storage_failure(exc: Exception) -> NoRoom | None:
+    """The refusal to show for an error while storing an edit, or None when it is not about
+    storage (and should be raised on)."""
+    # SQLite says "database or disk is full" when it cannot grow its files.
+    full = isinstance(exc, OSError) and exc.errno in DISK_FULL
+    if full or (isinstance(exc, DatabaseError) and "disk is full" in str(exc)):
+        logger.warning("an edit could not be stored: the disk is full (%s)", exc)
+        return storage_full()
+    if isinstance(exc, OSError):
+        logger.error("an edit could not be stored", exc_info=exc)
+        message = _("Your pictures could not be stored, so the edit was not started. Try again.")
+        return NoRoom("storage_error", message)
+    return None
+
+
+def free_bytes() -> int:
+    """Free space on the filesystem holding the media (nearest existing folder up, as the
+    media folder is made with the first picture)."""
+    folder = Path(settings.MEDIA_ROOT)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return shutil.disk_usage(folder).free
+
+
+def stored_bytes(user: User) -> int:
+    """The bytes of this person's stored pictures: originals, results and their thumbnails."""
+    total = models.Sum("size", default=0)
+    return sum(
+        model.objects.filter(edit__owner=user).aggregate(total=total)["total"]
+        for model in (SourceImage, ResultImage)
+    )
 
 
 def body_too_large(request: HttpRequest) -> bool:

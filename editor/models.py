@@ -4,8 +4,9 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.core.files.base import ContentFile, File
+from django.db import models
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -113,21 +114,12 @@ class Edit(models.Model):
         return self.instruction[:60]
 
     def delete_with_files(self) -> None:
-        """Delete the edit and, once that is committed, every picture file it owned."""
-        images: list[SourceImage | ResultImage] = [*self.sources.all(), *self.results.all()]
-        files = [
-            (field.storage, field.name)
-            for image in images
-            for field in (image.file, image.thumbnail)
-            if field.name  # a FieldFile is true when it names a file
-        ]
+        """Delete the edit; once that is committed, every picture file it owned goes too.
 
-        def delete_files() -> None:
-            for storage, name in files:
-                storage.delete(name)
-
+        The files go with their rows whichever way those are deleted (editor.signals), so this
+        is a plain delete; it keeps its name to say what deleting an edit means.
+        """
         self.delete()
-        transaction.on_commit(delete_files)
 
     @property
     def failure_message(self) -> str:
@@ -241,10 +233,32 @@ class StoredImage(models.Model):
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     content_type = models.CharField(max_length=40)
+    # Kept as the files are written, so a person's storage is one sum, not a walk of the disk.
+    size = models.PositiveBigIntegerField(
+        default=0, help_text=_("Bytes stored: the picture and its thumbnail.")
+    )
 
     class Meta:
         abstract = True
         ordering = ["position"]
+
+    def store(self, field: str, filename: str, content: File) -> None:
+        """Write `content` as this picture's `file` or `thumbnail` (not saving the row), and
+        count its bytes in `size`.
+
+        A write that fails, as on a full disk, leaves nothing of itself: the storage would
+        keep the part it wrote, with no row to name it.
+        """
+        stored: FieldFile = getattr(self, field)
+        name = stored.field.generate_filename(self, filename)
+        try:
+            # The name is random, so the storage keeps it and the one deleted below is ours.
+            name = stored.storage.save(name, content, max_length=stored.field.max_length)
+        except OSError:
+            stored.storage.delete(name)
+            raise
+        setattr(self, field, name)
+        self.size += stored.storage.size(name)
 
 
 class SourceImage(StoredImage):
@@ -292,12 +306,14 @@ class SourceImage(StoredImage):
     def keep_cleaned(self, name: str) -> None:
         """Make the file write_cleaned() wrote the original, and delete the upload."""
         storage, uploaded = self.file.storage, self.file.name or ""
+        # Its size counts the thumbnail too, written by then.
+        size = storage.size(name) + (self.thumbnail.size if self.thumbnail else 0)
         # Conditional: should two workers ever clean the same original, one file is kept.
         kept = SourceImage.objects.filter(pk=self.pk, metadata_removed=False).update(
-            file=name, metadata_removed=True
+            file=name, metadata_removed=True, size=size
         )
         storage.delete(uploaded if kept else name)
-        self.refresh_from_db(fields=["file", "metadata_removed"])
+        self.refresh_from_db(fields=["file", "metadata_removed", "size"])
 
 
 class ResultImage(StoredImage):

@@ -48,7 +48,7 @@ def submit(
                 )
                 # Stored as it came (a large upload is moved, not copied); the worker removes
                 # its metadata (SourceImage.write_cleaned and keep_cleaned).
-                source.file.save(f"original{info.extension}", upload, save=False)
+                source.store("file", f"original{info.extension}", upload)
                 saved.append(source)
                 source.save()
             enqueue_on_commit(edit)

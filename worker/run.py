@@ -225,10 +225,10 @@ def _store_results(edit: Edit, fetched: list[tuple[str, FetchedImage]]) -> None:
                 source_url=describe_image_ref(ref),
             )
             extension = EXTENSIONS.get(image.content_type, ".img")
-            result.file.save(f"result{extension}", ContentFile(image.data), save=False)
-            results.append(result)
+            results.append(result)  # before its files: a failed write leaves none (store)
+            result.store("file", f"result{extension}", ContentFile(image.data))
             data = ContentFile(image.data)
-            result.thumbnail.save("thumb.webp", ContentFile(make_thumbnail(data)), save=False)
+            result.store("thumbnail", "thumb.webp", ContentFile(make_thumbnail(data)))
         with transaction.atomic():
             ResultImage.objects.bulk_create(results)
             if not edit.succeed():

@@ -1,11 +1,15 @@
 """Pictures, only through views that check who may see them."""
 
+import functools
 import io
 from typing import IO
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, Http404, HttpRequest
+from django.contrib.staticfiles import finders
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 
 from accounts.access import requesting_user
@@ -20,11 +24,14 @@ MEDIA_VARIANTS = {"full", "thumb", "download"}
 
 MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
+# What a thumbnail shows when its file is not there (not made yet, or gone from the disk).
+PLACEHOLDER = "gaitu/picture-missing.svg"
+
 
 @login_not_required
 def media(
     request: HttpRequest, edit_id: UUID, kind: str, position: int, variant: str
-) -> FileResponse:
+) -> HttpResponseBase:
     """A picture of an edit, for its owner only (by session or API token)."""
     user = requesting_user(request)
     if user is None or kind not in MEDIA_KINDS or variant not in MEDIA_VARIANTS:
@@ -42,17 +49,24 @@ def stored_picture(kind: str, **lookup: object) -> SourceImage | ResultImage:
 
 def picture_response(
     image: SourceImage | ResultImage, kind: str, variant: str, *, cache: str
-) -> FileResponse:
+) -> HttpResponseBase:
+    """The picture's bytes; a stand-in for a missing thumbnail, 404 for a missing picture.
+
+    Files can go missing behind Gaitu's back (a disk restored from an old backup, a hand that
+    tidied the media folder): that is never a server error. Galleries and cards still show a
+    tile, and a full size or download that is not there says so with a plain 404.
+    """
+    response: HttpResponseBase
     if variant == "thumb":
-        if not image.thumbnail:
-            raise Http404
-        response = FileResponse(image.thumbnail.open("rb"), content_type="image/webp")
+        try:
+            response = FileResponse(_thumbnail_file(image), content_type="image/webp")
+        except OSError:
+            return _placeholder(cache)
     else:
         try:
-            body = _picture_file(image)
-        except FileNotFoundError:  # the worker stored it cleaned just now, under a new name
-            image.refresh_from_db()
-            body = _picture_file(image)
+            body = _open_picture(image)
+        except (OSError, ObjectDoesNotExist):  # gone from the disk (or the edit just deleted)
+            raise Http404 from None
         except InvalidImage:
             raise Http404 from None  # not a whole picture: the worker will say so on its card
         response = FileResponse(
@@ -67,6 +81,37 @@ def picture_response(
     )
     response["Content-Security-Policy"] = MEDIA_CSP
     return response
+
+
+def _thumbnail_file(image: SourceImage | ResultImage) -> IO[bytes]:
+    if not image.thumbnail:  # not made yet: the worker makes it when the edit starts
+        raise FileNotFoundError(image.thumbnail.name)
+    return image.thumbnail.open("rb")
+
+
+def _placeholder(cache: str) -> HttpResponse:
+    """The stand-in tile, never kept for good: the real thumbnail may come (back) later."""
+    response = HttpResponse(_placeholder_bytes(), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-cache" if cache == "private" else "no-cache"
+    response["Content-Security-Policy"] = MEDIA_CSP
+    return response
+
+
+@functools.cache
+def _placeholder_bytes() -> bytes:
+    path = finders.find(PLACEHOLDER)
+    if not isinstance(path, str):  # the app's own static file: always found
+        raise LookupError(PLACEHOLDER)
+    with open(path, "rb") as svg:
+        return svg.read()
+
+
+def _open_picture(image: SourceImage | ResultImage) -> IO[bytes]:
+    try:
+        return _picture_file(image)
+    except FileNotFoundError:  # the worker stored it cleaned just now, under a new name
+        image.refresh_from_db()
+        return _picture_file(image)
 
 
 def _picture_file(image: SourceImage | ResultImage) -> IO[bytes]:

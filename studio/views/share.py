@@ -4,7 +4,8 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -54,7 +55,7 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
 @login_not_required
 def shared_media(
     request: HttpRequest, token: str, kind: str, position: int, variant: str
-) -> FileResponse:
+) -> HttpResponseBase:
     share = _shared(token)
     if kind not in MEDIA_KINDS or variant not in MEDIA_VARIANTS:
         raise Http404

@@ -1,6 +1,7 @@
 """The studio: upload pictures, say what should change, watch the edits come in."""
 
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.db import DatabaseError
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,7 +11,7 @@ from django_htmx.http import reswap, retarget
 
 from editor.forms import EditForm
 from editor.gateways import offered_models
-from editor.limits import body_too_large, submission_limit
+from editor.limits import body_too_large, storage_failure, storage_refusal, submission_limit
 from editor.models import Edit, ResultImage
 from studio.http import AuthenticatedHtmxRequest
 
@@ -66,6 +67,8 @@ def _submit_from_studio(request: AuthenticatedHtmxRequest) -> HttpResponse:
         refusal, status = _("The upload is too large or has too many files."), 413
     elif limit := submission_limit(request.user):
         refusal, status = limit.message, 429
+    elif no_room := storage_refusal(request.user):
+        refusal, status = no_room.message, 507
     else:
         try:
             files = {"images": request.FILES.getlist("images")}
@@ -74,13 +77,27 @@ def _submit_from_studio(request: AuthenticatedHtmxRequest) -> HttpResponse:
                 return _submitted(request, form)
         except (RequestDataTooBig, TooManyFilesSent):
             refusal = _("The upload is too large or has too many files.")
+        except (OSError, DatabaseError) as exc:
+            # The disk filled up while storing: nothing of the edit was kept (services.submit).
+            if not (no_room := storage_failure(exc)):
+                raise
+            refusal, status = no_room.message, 507
     if refusal:
-        form = EditForm(owner=request.user)
+        form = _form_kept(request, keep_text=status != 413)
     if request.htmx:
         context = {"form": form, "refusal": refusal, "parent": _parent_of(form), "presets": PRESETS}
         response = render(request, "studio/studio.html#upload-form", context)
         return reswap(retarget(response, "#upload-form"), "outerHTML")
     return _render_studio(request, form, refusal=refusal, status=status)
+
+
+def _form_kept(request: AuthenticatedHtmxRequest, *, keep_text: bool) -> EditForm:
+    """A fresh form for a refused submission that keeps what the person wrote (a body too large
+    to read keeps nothing); their pictures must be chosen again."""
+    if not keep_text:
+        return EditForm(owner=request.user)
+    kept = {name: request.POST.get(name, "") for name in ("instruction", "model", "parent")}
+    return EditForm(owner=request.user, initial=kept)
 
 
 def _parent_of(form: EditForm) -> ResultImage | None:

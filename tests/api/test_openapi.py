@@ -72,7 +72,7 @@ def test_the_document_is_served_without_login_and_is_well_formed(spec):
                 if status.startswith("4"):  # every error, in the one error shape
                     schema = response["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/Error"}, (path, status)
-    assert len(operation_ids) == len(set(operation_ids)) == 9
+    assert len(operation_ids) == len(set(operation_ids)) == 10
     assert not any(op_id.startswith("api_") for op_id in operation_ids)  # chosen, not derived
 
 
@@ -130,6 +130,13 @@ def test_every_documented_operation_behaves_as_described(call, spec, run_jobs, s
     limited = call("post", "/edits", 429, data={"instruction": "blur", "image": upload()})
     assert int(limited["Retry-After"]) == limited.json()["error"]["retry_after"] >= 1
     settings.GAITU_RATE_LIMIT = 0
+    assert call("get", "/account", 200).json()["storage_quota_bytes"] is None
+    settings.GAITU_STORAGE_QUOTA_MB = 1
+    waiting.sources.create(size=2**20, content_type="image/jpeg")
+    full = call("post", "/edits", 507, data={"instruction": "blur", "image": upload()})
+    assert full.json()["error"]["code"] == "quota_exceeded"
+    assert call("get", "/account", 200).json()["storage_quota_bytes"] == 2**20
+    settings.GAITU_STORAGE_QUOTA_MB = 0
     settings.GAITU_UPLOAD_MAX_MB = 1
     call(
         "post", "/edits", 413, data={"instruction": "x", "image": upload(data=b"\xff" * 6 * 2**20)}

@@ -207,6 +207,8 @@ def test_the_defaults_of_a_fresh_installation(tmp_path):
         "GAITU_DAILY_LIMIT": 0,
         "GAITU_RATE_LIMIT": 20,
         "GAITU_MAX_ACTIVE_PER_USER": 4,
+        "GAITU_STORAGE_QUOTA_MB": 0,
+        "GAITU_MIN_FREE_MB": 500,
         "GAITU_WORKER_THREADS": 16,
         "GAITU_QUEUE_URL": "",
         "GAITU_HEARTBEAT_TIMEOUT": 120.0,
@@ -245,6 +247,8 @@ def test_a_configured_installation(tmp_path):
         GAITU_SIGNUP="OPEN",
         GAITU_RATE_LIMIT="0",
         GAITU_WORKER_THREADS="3",
+        GAITU_STORAGE_QUOTA_MB="2048",
+        GAITU_MIN_FREE_MB="0",
         DEBUG="yes",
         ALLOWED_HOSTS="gaitu.example.com, localhost",
         CSRF_TRUSTED_ORIGINS="https://gaitu.example.com",
@@ -263,6 +267,8 @@ def test_a_configured_installation(tmp_path):
     assert settings["GAITU_SIGNUP"] is True
     assert settings["GAITU_RATE_LIMIT"] == 0
     assert settings["HUEY"]["consumer"]["workers"] == 3
+    assert settings["GAITU_STORAGE_QUOTA_MB"] == 2048
+    assert settings["GAITU_MIN_FREE_MB"] == 0
     assert settings["DEBUG"] is True
     assert settings["ALLOWED_HOSTS"] == ["gaitu.example.com", "localhost"]
     assert settings["CSRF_TRUSTED_ORIGINS"] == ["https://gaitu.example.com"]
@@ -271,11 +277,17 @@ def test_a_configured_installation(tmp_path):
 
 def test_floors_and_words(tmp_path):
     settings = settings_for(
-        tmp_path, GAITU_MAX_ATTEMPTS="0", GAITU_MAX_ACTIVE_PER_USER="-3", GAITU_SIGNUP="opened"
+        tmp_path,
+        GAITU_MAX_ATTEMPTS="0",
+        GAITU_MAX_ACTIVE_PER_USER="-3",
+        GAITU_SIGNUP="opened",
+        GAITU_STORAGE_QUOTA_MB="-1",
+        GAITU_MIN_FREE_MB="-5",
     )
     assert settings["GAITU_MAX_ATTEMPTS"] == 1
     assert settings["GAITU_MAX_ACTIVE_PER_USER"] == 1
     assert settings["GAITU_SIGNUP"] is False  # only "open" opens it
+    assert settings["GAITU_STORAGE_QUOTA_MB"] == settings["GAITU_MIN_FREE_MB"] == 0
 
 
 def test_a_bad_integer_stops_the_settings_with_its_name(tmp_path):

@@ -74,6 +74,16 @@ GAITU_DAILY_LIMIT: int = env.int("GAITU_DAILY_LIMIT", 0)
 GAITU_RATE_LIMIT: int = env.int("GAITU_RATE_LIMIT", 20)
 # Edits of one person running at once, at least one; more wait their turn, in order.
 GAITU_MAX_ACTIVE_PER_USER: int = max(1, env.int("GAITU_MAX_ACTIVE_PER_USER", 4))
+# Bytes of stored pictures (originals, results, thumbnails) one person may keep, in MB; 0 = no
+# quota. Over it, new edits are refused until some are deleted.
+GAITU_STORAGE_QUOTA_MB: int = max(0, env.int("GAITU_STORAGE_QUOTA_MB", 0))
+
+# --- Disk ------------------------------------------------------------------------------------
+
+# Free space, in MB, to keep on the disk holding the media (and, usually, the database): below
+# it new edits are refused, so that logging in, browsing, downloading and deleting keep
+# working on a filling disk. 0 = no floor.
+GAITU_MIN_FREE_MB: int = max(0, env.int("GAITU_MIN_FREE_MB", 500))
 
 # --- The worker and its queue (queue.py) ------------------------------------------------------
 
