@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -37,6 +37,8 @@ class Gaitu:
             "PORT": str(self.port),
             "GAITU_WORKER_THREADS": "8",
             "MALLOC_ARENA_MAX": "2",  # as `manage.py serve` sets it
+            # The free-space floor is about the machine: the tests that are about it set it.
+            "GAITU_MIN_FREE_MB": "0",
             **extra_env,
         }
         self.manage("migrate", "--noinput")
@@ -63,8 +65,8 @@ class Gaitu:
     def output(self) -> str:
         return "".join(path.read_text() for path in self.logs)
 
-    def wait_until_up(self, proc: subprocess.Popen) -> None:
-        deadline = time.monotonic() + 30
+    def wait_until_up(self, proc: subprocess.Popen, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"Gaitu exited early:\n{self.output()}")
@@ -73,7 +75,36 @@ class Gaitu:
                 return
             except httpx.TransportError:
                 time.sleep(0.2)
-        raise RuntimeError("Gaitu did not start within 30 s")
+        raise RuntimeError(f"Gaitu did not answer within {timeout:g} s:\n{self.output()}")
+
+    def processes(self) -> list[int]:
+        """Every process still running for this installation, wherever it is in the tree.
+
+        The web server and the worker have sessions of their own, and a dead `serve` leaves
+        them to init: what they share is the data folder in their environment.
+        """
+        mark = f"GAITU_DATA_DIR={self.data_dir}".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and int(entry.name) != os.getpid():
+                try:
+                    environ = (entry / "environ").read_bytes().split(b"\0")
+                    state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                except (FileNotFoundError, ProcessLookupError, PermissionError):
+                    continue
+                if mark in environ and state != "Z":
+                    found.append(int(entry.name))
+        return found
+
+    def kill_leftovers(self) -> list[int]:
+        """SIGKILL whatever still runs for this installation (see processes); returns it."""
+        left = self.processes()
+        for pid in left:
+            with suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)  # its group, if it leads one
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return left
 
     def session(self, username: str, **client_options) -> httpx.Client:
         """A browser-like client, logged in through the login form as an existing person."""
@@ -100,6 +131,35 @@ class Gaitu:
         )
 
 
+def children(pid: int) -> dict[str, int]:
+    """The live children of a process by role ("web", "worker"), e.g. `manage.py serve`'s."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            words = (entry / "cmdline").read_bytes().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == pid and state != "Z":
+            role = "web" if b"uvicorn" in words else "worker" if b"run_worker" in words else None
+            found[role or entry.name] = int(entry.name)
+    return found
+
+
+def wait_until(condition, timeout: float = 60, what: str = "the condition", every: float = 0.1):
+    """Poll `condition()` until it gives something true, and return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := condition():
+            return found
+        time.sleep(every)
+    raise AssertionError(f"{what}: not within {timeout:g} s")
+
+
 def stop(proc: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 40) -> int:
     proc.send_signal(sig)
     try:
@@ -118,7 +178,10 @@ def running_gaitu(data_dir: Path, **extra_env: str):
         gaitu.wait_until_up(proc)
         yield gaitu
     finally:
-        code = stop(proc)
+        try:
+            code = stop(proc)
+        finally:
+            gaitu.kill_leftovers()
         assert code == 0, gaitu.output()
         assert f"Gaitu is running at {gaitu.url}/" in gaitu.output()
 

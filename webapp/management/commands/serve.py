@@ -1,4 +1,4 @@
-"""Start the web server and the background worker together; Ctrl+C stops both."""
+"""Start the web server and the background worker, each again if it dies; Ctrl+C stops both."""
 
 import json
 import os
@@ -48,7 +48,8 @@ class Command(BaseCommand):
         # this threshold after each big free, and later pictures come from a heap that keeps
         # its high-water mark for good.
         os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(256 * 1024))
-        # From here a small process without Django watches the two (see webapp/supervisor.py).
+        # From here a small process without Django watches the two and starts either again
+        # when it dies (see webapp/supervisor.py).
         os.execv(python, [python, "-m", "webapp.supervisor", json.dumps(commands)])  # noqa: S606
 
     def _announce(self, host: str, port: int) -> None:
