@@ -113,14 +113,6 @@ class Edit(models.Model):
     def __str__(self) -> str:
         return self.instruction[:60]
 
-    def delete_with_files(self) -> None:
-        """Delete the edit; once that is committed, every picture file it owned goes too.
-
-        The files go with their rows whichever way those are deleted (editor.signals), so this
-        is a plain delete; it keeps its name to say what deleting an edit means.
-        """
-        self.delete()
-
     @property
     def failure_message(self) -> str:
         """The failure in the reader's language (the worker stored it in its own)."""

@@ -89,7 +89,7 @@ def cancel(edit: Edit) -> bool:
 def delete(edit: Edit) -> None:
     """Delete the edit and its pictures; a running edit's worker lets go first."""
     cancel(edit)
-    edit.delete_with_files()
+    edit.delete()  # its pictures' files go once the delete commits (editor/signals.py)
 
 
 def share(edit: Edit, *, show_original: bool, show_instruction: bool) -> tuple[Share, bool] | None:
