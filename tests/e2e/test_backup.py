@@ -1,0 +1,278 @@
+"""`manage.py backup` of a running Gaitu and `manage.py restore` into another, with real
+processes: the same people, edits, pictures, API tokens, sessions and share links."""
+
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tarfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.factories import image_bytes
+from tests.support.live import ROOT, running_gaitu, wait_for_edit, wait_until
+
+FINISHED = ("succeeded", "failed", "canceled")
+
+
+def manage(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """A management command for the installation in data_dir, whatever its exit status."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "webapp.settings",
+        "GAITU_DATA_DIR": str(data_dir),
+        "GAITU_MIN_FREE_MB": "0",
+    }
+    env.pop("SECRET_KEY", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )  # fmt: skip
+
+
+def submit(client: httpx.Client, instruction: str, color=(200, 40, 40)) -> str:
+    photo = ("p.jpg", image_bytes((96, 64), color=color), "image/jpeg")
+    response = client.post(
+        "/api/v1/edits", data={"instruction": instruction}, files={"image": photo}
+    )
+    assert response.status_code == 202, response.text
+    return httpx.URL(response.json()["url"]).path
+
+
+def edits_of(client: httpx.Client) -> dict[str, dict]:
+    return {edit["id"]: edit for edit in client.get("/api/v1/edits").json()["results"]}
+
+
+def path_of(url: str) -> str:
+    return httpx.URL(url).path
+
+
+def pictures(client: httpx.Client, edit: dict) -> dict[str, bytes]:
+    """Every picture of an edit, each size, by its path."""
+    found = {}
+    for picture in edit["sources"] + edit["results"]:
+        full = path_of(picture["url"])
+        for path in (full, full.removesuffix("/full") + "/thumb"):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            found[path] = response.content
+    return found
+
+
+def people(database: Path) -> list[tuple]:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        return db.execute(
+            "SELECT id, username, password, is_superuser FROM auth_user ORDER BY id"
+        ).fetchall()
+
+
+def snapshot_edits(database: Path) -> dict[str, str]:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT id, status FROM editor_edit").fetchall()
+    # Django keeps UUIDs on SQLite as 32 hex digits.
+    return {f"{i[:8]}-{i[8:12]}-{i[12:16]}-{i[16:20]}-{i[20:]}": status for i, status in rows}
+
+
+def test_a_backup_taken_during_a_burst_of_edits_restores_everything(tmp_path):
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    archive = tmp_path / "gaitu.tar.gz"
+    with running_gaitu(first_dir, GAITU_DEMO_LATENCY="2", GAITU_MAX_ACTIVE_PER_USER="2") as first:
+        alice, bob = first.api("alice"), first.api("bob")
+        shared_edit = submit(alice, "mirror")
+        assert wait_for_edit(alice, shared_edit)["status"] == "succeeded"
+        share = alice.post(f"{shared_edit}/share")
+        assert share.status_code == 201, share.text
+        share_path = path_of(share.json()["url"])
+        browser = first.session("alice")
+        assert browser.get("/").status_code == 200
+
+        # A burst of ten, of two people: at most two of each run at once, the rest wait.
+        def one(n: int) -> str:
+            return submit(alice if n % 2 else bob, f"blur {n}", color=(20 * n, 90, 40))
+
+        with ThreadPoolExecutor(10) as pool:
+            burst = list(pool.map(one, range(10)))
+        wait_until(
+            lambda: any(e["status"] == "running" for e in edits_of(bob).values()),
+            what="an edit of the burst running",
+        )
+        made = first.manage("backup", str(archive))
+        statuses = [e["status"] for c in (alice, bob) for e in edits_of(c).values()]
+        still_active = [s for s in statuses if s in ("queued", "running")]
+        assert still_active, "the burst was over before the backup: it tested nothing"
+        assert "Backed up 2 people, 11 edits" in made, made
+        for n, path in enumerate(burst):
+            wait_for_edit(alice if n % 2 else bob, path, timeout=120)
+        before = {"alice": edits_of(alice), "bob": edits_of(bob)}
+        before_pictures = {
+            name: {i: pictures(c, e) for i, e in before[name].items()}
+            for name, c in (("alice", alice), ("bob", bob))
+        }
+        shared_page = httpx.get(first.url + share_path)
+        assert shared_page.status_code == 200
+        users_before = people(first_dir / "gaitu.sqlite3")
+
+    assert archive.stat().st_mode & 0o777 == 0o600
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+        names = tar.getnames()
+    assert manifest["counts"]["users"] == 2 and manifest["counts"]["edits"] == 11
+    assert manifest["missing"] == []
+    assert set(names) == {"manifest.json", *manifest["files"]}
+    assert "secret_key" in names and "gaitu.sqlite3" in names
+    assert sum(n.startswith("media/") for n in names) == manifest["counts"]["files"]
+
+    restored = manage(second_dir, "restore", str(archive))
+    assert restored.returncode == 0, restored.stderr
+    assert "every sha256 matches" in restored.stdout
+    assert people(second_dir / "gaitu.sqlite3") == users_before
+    at_snapshot = snapshot_edits(second_dir / "gaitu.sqlite3")
+    assert len(at_snapshot) == 11
+    assert any(status in ("queued", "running") for status in at_snapshot.values())
+    assert (second_dir / "secret_key").read_bytes() == (first_dir / "secret_key").read_bytes()
+
+    with running_gaitu(second_dir) as second:
+        # The old tokens, as they were.
+        for name, token_header in (("alice", alice.headers), ("bob", bob.headers)):
+            client = httpx.Client(base_url=second.url, headers=token_header, timeout=30)
+            after = edits_of(client)
+            assert set(after) == set(at_snapshot) & set(before[name])
+            for edit_id, status in at_snapshot.items():
+                if edit_id not in before[name]:
+                    continue
+                if status in FINISHED:
+                    assert after[edit_id]["status"] == before[name][edit_id]["status"]
+                    assert after[edit_id]["instruction"] == before[name][edit_id]["instruction"]
+                    assert pictures(client, after[edit_id]) == before_pictures[name][edit_id]
+                else:  # running or waiting at the snapshot: taken up again and finished here
+                    detail = wait_for_edit(client, f"/api/v1/edits/{edit_id}", timeout=120)
+                    assert detail["status"] == "succeeded", detail
+                    pictures(client, detail)
+        # The share link, and what it shows.
+        page = httpx.get(second.url + share_path)
+        assert page.status_code == 200
+        assert httpx.get(second.url + share_path + "/result/0/full").status_code == 200
+        # A session from before the backup: the secret key came along.
+        same_browser = httpx.Client(base_url=second.url, cookies=browser.cookies, timeout=30)
+        assert same_browser.get("/").status_code == 200
+        assert same_browser.get("/gallery/").status_code == 200
+
+
+# --- What restore refuses ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> tuple[Path, Path]:
+    """An installation with one person, and an archive of it."""
+    data = tmp_path_factory.mktemp("source")
+    assert manage(data, "migrate", "--noinput").returncode == 0
+    assert manage(data, "createsuperuser", "--noinput", "--username", "ann",
+                  "--email", "ann@example.com").returncode == 0  # fmt: skip
+    archive = data.parent / "small.tar.gz"
+    made = manage(data, "backup", str(archive))
+    assert made.returncode == 0, made.stderr
+    return data, archive
+
+
+@pytest.fixture
+def backup(small) -> Path:
+    return small[1]
+
+
+def rewritten(source: Path, target: Path, change) -> Path:
+    """A copy of an archive with `change(name, data)` applied to each member's bytes."""
+    with tarfile.open(source) as old, tarfile.open(target, "w:gz") as new:
+        for info in old.getmembers():
+            data = change(info.name, old.extractfile(info).read())
+            info.size = len(data)
+            new.addfile(info, io.BytesIO(data))
+    return target
+
+
+def test_restore_refuses_a_data_folder_with_a_database(backup, tmp_path):
+    assert manage(tmp_path, "migrate", "--noinput").returncode == 0
+    before = (tmp_path / "gaitu.sqlite3").read_bytes()
+    refused = manage(tmp_path, "restore", str(backup))
+    assert refused.returncode != 0
+    assert "restore goes into an empty data folder" in refused.stderr
+    assert (tmp_path / "gaitu.sqlite3").read_bytes() == before
+
+
+def test_restore_refuses_an_altered_archive_and_puts_nothing_in_place(backup, tmp_path):
+    def alter(name: str, data: bytes) -> bytes:
+        return (
+            data.replace(b"ann@example.com", b"eve@example.com")
+            if name == "gaitu.sqlite3"
+            else data
+        )
+
+    tampered = rewritten(backup, tmp_path / "tampered.tar.gz", alter)
+    target = tmp_path / "data"
+    refused = manage(target, "restore", str(tampered))
+    assert refused.returncode != 0
+    assert "gaitu.sqlite3 is damaged or altered" in refused.stderr
+    assert not (target / "gaitu.sqlite3").exists()
+    assert [p.name for p in target.iterdir() if p.name.startswith(".restore")] == []
+
+
+def test_restore_refuses_members_outside_the_folder(backup, tmp_path):
+    evil = tmp_path / "evil.tar.gz"
+    with tarfile.open(backup) as old, tarfile.open(evil, "w:gz") as new:
+        for info in old.getmembers():
+            new.addfile(info, old.extractfile(info))
+        info = tarfile.TarInfo("../escaped")
+        info.size = 4
+        new.addfile(info, io.BytesIO(b"boo\n"))
+    target = tmp_path / "data"
+    refused = manage(target, "restore", str(evil))
+    assert refused.returncode != 0
+    assert "unsafe path in the archive: '../escaped'" in refused.stderr
+    assert not (tmp_path / "escaped").exists() and not (target / "gaitu.sqlite3").exists()
+
+
+@pytest.mark.parametrize("content", [b"not an archive at all", None])
+def test_restore_refuses_what_is_not_a_gaitu_backup(tmp_path, content):
+    archive = tmp_path / "foreign.tar.gz"
+    if content is None:  # a good tar, of something else
+        with tarfile.open(archive, "w:gz") as tar:
+            info = tarfile.TarInfo("notes.txt")
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"hi\n"))
+    else:
+        archive.write_bytes(content)
+    refused = manage(tmp_path / "data", "restore", str(archive))
+    assert refused.returncode != 0
+    assert "cannot be restored" in refused.stderr
+    assert "not a Gaitu backup" in refused.stderr or "not a readable" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_a_json_backup_restores_too(small, tmp_path):
+    """--format json: Django's own serialization, as for a database other than SQLite."""
+    source = small[0]
+    archive = tmp_path / "json.tar.gz"
+    made = manage(source, "backup", "--format", "json", str(archive))
+    assert made.returncode == 0, made.stderr
+    restored = manage(tmp_path / "data", "restore", str(archive))
+    assert restored.returncode == 0, restored.stderr
+    assert [row[1] for row in people(tmp_path / "data" / "gaitu.sqlite3")] == ["ann"]
+
+
+def test_restore_refuses_a_backup_of_a_newer_gaitu(backup, tmp_path):
+    def newer(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        manifest["migrations"]["editor"].append("9999_from_the_future")
+        return json.dumps(manifest).encode()
+
+    archive = rewritten(backup, tmp_path / "newer.tar.gz", newer)
+    refused = manage(tmp_path / "data", "restore", str(archive))
+    assert refused.returncode != 0
+    assert "made by a newer Gaitu" in refused.stderr
+    assert "editor.9999_from_the_future" in refused.stderr
+    assert not (tmp_path / "data" / "gaitu.sqlite3").exists()
