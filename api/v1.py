@@ -9,7 +9,7 @@ from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
 from ninja.schema import NinjaGenerateJsonSchema
 
-from . import account, edits, errors, gateway_models
+from . import account, edits, errors, exports, gateway_models
 from .auth import TokenAuth
 from .schemas import FORMS
 
@@ -59,3 +59,4 @@ errors.install(api)
 api.add_router("", edits.router)
 api.add_router("", gateway_models.router)
 api.add_router("", account.router)
+api.add_router("", exports.router)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("live.urls")),
     path("", include("api.urls")),
     path("", include("studio.urls")),
+    path("", include("exports.urls")),
 ]

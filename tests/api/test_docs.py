@@ -89,7 +89,7 @@ def test_the_docs_work_in_a_browser_within_the_policy(live, browser):
     page.goto(f"{live.url}{DOCS_URL}")
 
     operations = page.locator(".opblock")
-    expect(operations).to_have_count(10)
+    expect(operations).to_have_count(15)
     expect(page.locator(".opblock-summary-path").first).to_have_text("/api/v1/edits")
 
     page.locator(".btn.authorize").click()

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from editor.models import Edit
+from exports.models import GalleryExport
 from tests.support.factories import upload
 
 SPEC_URL = "/api/v1/openapi.json"
@@ -39,6 +40,8 @@ def call(client, spec, owner_token):
         response = getattr(client, method)(f"/api/v1{path}", **kwargs, **headers)
         assert response.status_code == expect, response.content
         template = "/api/v1" + UUID.sub("{edit_id}", path.split("?")[0])
+        template = template.replace("/exports/{edit_id}", "/exports/{export_id}")
+        template = template.replace("/imports/{edit_id}", "/imports/{import_id}")
         operation = spec["paths"][template][method]
         documented = operation["responses"].get(str(response.status_code))
         assert documented, f"{method.upper()} {template} answered {response.status_code}"
@@ -72,7 +75,7 @@ def test_the_document_is_served_without_login_and_is_well_formed(spec):
                 if status.startswith("4"):  # every error, in the one error shape
                     schema = response["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/Error"}, (path, status)
-    assert len(operation_ids) == len(set(operation_ids)) == 10
+    assert len(operation_ids) == len(set(operation_ids)) == 15
     assert not any(op_id.startswith("api_") for op_id in operation_ids)  # chosen, not derived
 
 
@@ -141,6 +144,16 @@ def test_every_documented_operation_behaves_as_described(call, spec, run_jobs, s
     call(
         "post", "/edits", 413, data={"instruction": "x", "image": upload(data=b"\xff" * 6 * 2**20)}
     )
+
+    # The gallery as a ZIP (the download itself, and imports that work: test_exports_api.py).
+    with run_jobs():
+        export = call("post", "/exports", 202).json()
+    assert call("get", f"/exports/{export['id']}", 200).json()["status"] == "done"
+    running = GalleryExport.objects.create(owner=waiting.owner, status="running")
+    call("get", f"/exports/{running.pk}/download", 409)
+    with run_jobs():
+        job = call("post", "/imports", 202, data={"archive": upload("x.zip", b"no")}).json()
+    assert call("get", f"/imports/{job['id']}", 200).json()["error"]["code"] == "not_a_zip"
 
     documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     assert documented == call.checked

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PURE_PACKAGES = ["gateway", "imaging"]
-APPS = ["accounts", "editor", "worker", "live", "studio", "api", "webapp"]
+APPS = ["accounts", "editor", "worker", "live", "studio", "api", "exports", "webapp"]
 PRODUCT = PURE_PACKAGES + APPS
 
 

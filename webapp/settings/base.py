@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "live",
     "studio",
     "api",
+    "exports",
 ]
 
 # Every middleware here is async-capable, so under uvicorn (ASGI) a request goes through the

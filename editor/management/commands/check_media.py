@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import models
 from django.db.models import Q
 
 from editor.models import Edit, ResultImage, SourceImage
@@ -67,6 +69,7 @@ class Command(BaseCommand):
         # The rows first, then the disk: a file written in between then looks like an orphan,
         # which its young age protects, rather than a row looking as if its file were gone.
         named, rows = self.named_files()
+        named |= other_files()
         on_disk = files_under(root)
         missing = self.still_missing(rows, on_disk, root)
         young = 0
@@ -181,4 +184,19 @@ def unnamed(names: list[str], chunk: int = 500) -> list[str]:
             rows = model.objects.filter(Q(file__in=part) | Q(thumbnail__in=part))
             for file, thumbnail in rows.values_list("file", "thumbnail"):
                 in_use.update((file, thumbnail))
+    in_use |= other_files()
     return [name for name in names if name not in in_use]
+
+
+def other_files() -> set[str]:
+    """The files other models keep in the store (a gallery export, an import's upload): not
+    pictures, so never missing pictures, but not orphans either."""
+    names: set[str] = set()
+    for model in apps.get_models():
+        if model in (SourceImage, ResultImage):
+            continue
+        fields = [f.name for f in model._meta.get_fields() if isinstance(f, models.FileField)]
+        if fields:
+            for values in model._default_manager.values_list(*fields).iterator():
+                names.update(value for value in values if value)
+    return names
