@@ -4,10 +4,11 @@
 Django: a process that only waits should not hold the 60 MB that Django's imports take.
 Usage: python -m webapp.supervisor '{"web": [...], "worker": [...]}'
 
-A child that dies (a crash, the OOM killer, a SIGKILL) is started again after a pause that
-doubles with each death in a row (1 s, 2 s, 4 s … up to 30 s) and goes back to 1 s once the
-child has stayed up for a minute; the other child keeps serving meanwhile. Ctrl+C (SIGINT),
-SIGTERM or a closed terminal (SIGHUP) stop both, letting running edits finish.
+A child that dies (a crash, the OOM killer, a SIGKILL) is started again at once; one that
+keeps dying waits a pause that doubles with each death in a row (1 s, 2 s, 4 s … up to 30 s),
+and counts afresh once the child has stayed up for a minute; the other child keeps serving
+meanwhile. Ctrl+C (SIGINT), SIGTERM or a closed terminal (SIGHUP) stop both, letting running
+edits finish.
 """
 
 import json
@@ -26,7 +27,7 @@ GRACE_SECONDS = 20
 STOP_SIGNALS = {"web": signal.SIGTERM, "worker": signal.SIGINT}
 LABELS = {"web": "web server", "worker": "worker"}
 
-FIRST_DELAY = 1.0  # seconds before the first restart after a death
+FIRST_DELAY = 1.0  # seconds before the second restart in a row (the first is at once)
 MAX_DELAY = 30.0  # the pause never grows beyond this
 STABLE_SECONDS = 60.0  # up this long, a child's next death counts as the first in a row
 # Nothing is due: wake now and then anyway, so that nothing hangs on a missed wake-up.
@@ -34,8 +35,14 @@ IDLE_WAKE_SECONDS = 5.0
 
 
 def restart_delay(deaths_in_a_row: int) -> float:
-    """Seconds to wait before starting a child again after its nth death in a row (n >= 1)."""
-    exponent = min(max(deaths_in_a_row, 1) - 1, 16)  # 2**16 s is far past the cap anyway
+    """Seconds to wait before starting a child again after its nth death in a row (n >= 1).
+
+    A child that dies once (a crash, the OOM killer) is started again at once: the site is
+    back in the time uvicorn takes to start. Only one that keeps dying waits, longer each time.
+    """
+    if deaths_in_a_row <= 1:
+        return 0.0
+    exponent = min(deaths_in_a_row - 2, 16)  # 2**16 s is far past the cap anyway
     return min(FIRST_DELAY * (1 << exponent), MAX_DELAY)
 
 
@@ -97,7 +104,8 @@ class Child:
         self.deaths = deaths_in_a_row(self.deaths, time.monotonic() - self.started_at)
         delay = restart_delay(self.deaths)
         self.start_at = time.monotonic() + delay
-        _say(f"The {self.label} {what_happened}; starting it again in {delay:g} s.")
+        when = f"in {delay:g} s" if delay else "now"
+        _say(f"The {self.label} {what_happened}; starting it again {when}.")
 
 
 def main(commands: dict[str, list[str]]) -> int:
