@@ -28,6 +28,10 @@ FAILURE_MESSAGES: dict[str, Promise] = {
     ),
     "interrupted": _("The edit was interrupted before it finished."),
     "internal": _("Something went wrong inside Gaitu."),
+    "storage_full": _(
+        "The server's disk is full, so the pictures could not be kept. Delete some edits, "
+        "then Retry."
+    ),
 }
 # Said instead of the code's sentence where the gateway package gives a finer reason.
 REASON_MESSAGES: dict[tuple[str, str], Promise] = {

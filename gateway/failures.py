@@ -24,6 +24,7 @@ CODES = frozenset(
         "unreadable_picture",
         "interrupted",
         "internal",
+        "storage_full",  # not the gateway's: Gaitu's own disk, but an edit's failure all the same
     }
 )
 

@@ -1,5 +1,6 @@
 """One edit, end to end, in the worker: ask the gateway, download what it made, keep it."""
 
+import errno
 import logging
 import threading
 import time
@@ -84,8 +85,10 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
     try:
         cleaning.result()
     except (OSError, ValueError) as exc:
-        # The picture decoded, but its file is not whole after all (InvalidImage).
-        edit.fail("unreadable_picture", str(exc))
+        # The disk is full, or the picture decoded but its file is not whole after all
+        # (InvalidImage): either way the original stays as it was uploaded, for Retry.
+        full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+        edit.fail("storage_full" if full else "unreadable_picture", str(exc))
         return None
     return reply
 

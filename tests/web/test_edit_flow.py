@@ -395,3 +395,20 @@ def test_scrolling_the_gallery_never_repeats_a_tile(owner_client, owner):
     more = owner_client.get(f"{reverse('gallery')}?after={cursor}", HTTP_HX_REQUEST="true")
     shown = re.findall(r'id="tile-([0-9a-f-]+)"', first.text + more.text)
     assert len(shown) == len(set(shown)) == 26
+
+
+def test_a_full_disk_in_the_worker_fails_the_edit_saying_so(owner_client, run_jobs, monkeypatch):
+    import errno
+
+    from editor.models import SourceImage
+
+    def full(self):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(SourceImage, "write_cleaned", full)
+    submit(owner_client, run_jobs)
+    edit = Edit.objects.get()
+    assert (edit.status, edit.error_code) == ("failed", "storage_full")
+    assert "disk is full" in edit.failure_message
+    source = edit.sources.get()  # the original is kept as uploaded, for Retry
+    assert source.file.storage.exists(source.file.name)
