@@ -19,7 +19,33 @@ def export_path(instance: "GalleryExport", filename: str) -> str:
     return f"exports/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.zip"
 
 
-class GalleryExport(models.Model):
+class BackgroundWork(models.Model):
+    """What an export and an import share: a job in the background with its progress, which
+    counts as failed once its worker has not reported for STALE_AFTER (the worker died)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    progress = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    UNDER_WAY = ("queued", "running")
+    status: str
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def is_stale(self) -> bool:
+        return self.status in self.UNDER_WAY and timezone.now() - self.updated_at > STALE_AFTER
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.UNDER_WAY and not self.is_stale
+
+
+class GalleryExport(BackgroundWork):
     """One ZIP of a person's whole gallery, built in the background (exports.tasks)."""
 
     class Status(models.TextChoices):
@@ -28,36 +54,17 @@ class GalleryExport(models.Model):
         DONE = "done", _("Ready")
         FAILED = "failed", _("Failed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="gallery_exports"
     )
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(upload_to=export_path, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     edits = models.PositiveIntegerField(default=0, help_text=_("Edits in the archive."))
     error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"export {self.pk} of {self.owner_id}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING) and not self.is_stale
-
-    @property
-    def is_stale(self) -> bool:
-        return (
-            self.status in (self.Status.QUEUED, self.Status.RUNNING)
-            and timezone.now() - self.updated_at > STALE_AFTER
-        )
 
     @property
     def expires_at(self) -> datetime | None:
@@ -78,7 +85,7 @@ def import_path(instance: "GalleryImport", filename: str) -> str:
     return f"imports/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.zip"
 
 
-class GalleryImport(models.Model):
+class GalleryImport(BackgroundWork):
     """A gallery ZIP brought in: kept until its job has checked and stored it (exports.tasks),
     then deleted, whatever the verdict."""
 
@@ -88,33 +95,14 @@ class GalleryImport(models.Model):
         DONE = "done", _("Imported")
         FAILED = "failed", _("Refused")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="gallery_imports"
     )
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
     archive = models.FileField(upload_to=import_path, blank=True)
     edits = models.PositiveIntegerField(default=0, help_text=_("Edits added to the gallery."))
     error_code = models.CharField(max_length=40, blank=True)
     error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"import {self.pk} of {self.owner_id}"
-
-    @property
-    def is_stale(self) -> bool:
-        return (
-            self.status in (self.Status.QUEUED, self.Status.RUNNING)
-            and timezone.now() - self.updated_at > STALE_AFTER
-        )
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING) and not self.is_stale
