@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -18,7 +18,7 @@ from exports.views import download_response
 
 from .auth import TokenRequest
 from .errors import ApiError
-from .schemas import Error, Time, Url
+from .schemas import Error, Time, Url, absolute_url
 
 router = Router(tags=["exports"])
 
@@ -55,15 +55,13 @@ class ExportOut(Schema):
 
     @staticmethod
     def resolve_url(export: GalleryExport, context: dict[str, Any]) -> str:
-        request: HttpRequest = context["request"]
-        return request.build_absolute_uri(reverse("api_export", args=[export.pk]))
+        return absolute_url(context, reverse("api_export", args=[export.pk]))
 
     @staticmethod
     def resolve_download_url(export: GalleryExport, context: dict[str, Any]) -> str | None:
         if not export.is_downloadable:
             return None
-        request: HttpRequest = context["request"]
-        return request.build_absolute_uri(reverse("api_export_download", args=[export.pk]))
+        return absolute_url(context, reverse("api_export_download", args=[export.pk]))
 
     @staticmethod
     def resolve_created(export: GalleryExport) -> datetime:
@@ -124,8 +122,7 @@ class ImportOut(Schema):
 
     @staticmethod
     def resolve_url(job: GalleryImport, context: dict[str, Any]) -> str:
-        request: HttpRequest = context["request"]
-        return request.build_absolute_uri(reverse("api_import", args=[job.pk]))
+        return absolute_url(context, reverse("api_import", args=[job.pk]))
 
     @staticmethod
     def resolve_created(job: GalleryImport) -> datetime:

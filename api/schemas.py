@@ -34,10 +34,12 @@ IMAGE_TYPES = "image/jpeg, image/png, image/webp, image/gif"
 
 def _picture_url(context: dict[str, Any], image: SourceImage | ResultImage, kind: str) -> str:
     """The picture's full-size address; it answers to the same token."""
-    return _absolute(context, reverse("media", args=[image.edit_id, kind, image.position, "full"]))
+    return absolute_url(
+        context, reverse("media", args=[image.edit_id, kind, image.position, "full"])
+    )
 
 
-def _absolute(context: dict[str, Any], path: str) -> str:
+def absolute_url(context: dict[str, Any], path: str) -> str:
     """An absolute URL, as scripts want them: ninja validates answers with the request at hand."""
     request: HttpRequest = context["request"]
     return request.build_absolute_uri(path)
@@ -92,7 +94,7 @@ class ShareLink(Schema):
 
     @staticmethod
     def resolve_url(share: Share, context: dict[str, Any]) -> str:
-        return _absolute(context, reverse("shared", args=[share.token]))
+        return absolute_url(context, reverse("shared", args=[share.token]))
 
     @staticmethod
     def resolve_created(share: Share) -> datetime:
