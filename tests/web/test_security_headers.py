@@ -348,7 +348,8 @@ def test_https_settings(prod_data_dir):
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
         "SECURE_HSTS_PRELOAD": False,
         "SECURE_SSL_REDIRECT": True,
-        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+        # Only the web server reads X-Forwarded-Proto, from trusted proxies only (test_proxies).
+        "SECURE_PROXY_SSL_HEADER": None,
     }
     proxy_redirects = settings_under(prod_data_dir, GAITU_HTTPS="1", GAITU_SSL_REDIRECT="0")
     assert proxy_redirects == {**https, "SECURE_SSL_REDIRECT": False}
@@ -392,12 +393,12 @@ def test_hsts_over_https(client, owner, https_settings):
     page_nonce(response)
 
 
-def test_https_said_by_the_proxy_counts(client, owner, https_settings):
-    """Behind a TLS-terminating proxy, X-Forwarded-Proto: https is what makes a request secure."""
+def test_django_believes_no_header_that_says_https(client, owner, https_settings):
+    """Whoever reaches the server could send X-Forwarded-Proto: the web server alone reads it,
+    from trusted proxies only, and says the scheme it found (tests/e2e/test_proxies.py)."""
     response = client.get(reverse("login"), headers={"X-Forwarded-Proto": "https"})
-    assert response.status_code == 200
-    assert response["Strict-Transport-Security"].startswith(f"max-age={ONE_YEAR}")
-    assert client.get(reverse("login"), headers={"X-Forwarded-Proto": "http"}).status_code == 301
+    assert response.status_code == 301
+    assert "Strict-Transport-Security" not in response
 
 
 def test_cookies_are_secure_over_https(client, owner, https_settings):
@@ -448,19 +449,32 @@ def assert_clean(result: subprocess.CompletedProcess):
     assert "WARNING" not in output.upper(), output
 
 
+# HTTPS behind a TLS proxy on the same machine, which the web server believes.
+BEHIND_A_PROXY = {"GAITU_HTTPS": "1", "GAITU_TRUSTED_PROXIES": "127.0.0.1"}
+
+
 def test_deploy_check_is_clean_with_https(tmp_path):
     """The secret key is the one generated into the fresh data folder."""
-    assert_clean(deploy_check(tmp_path, GAITU_HTTPS="1"))
+    assert_clean(deploy_check(tmp_path, **BEHIND_A_PROXY))
     assert len((tmp_path / "secret_key").read_text().strip()) >= 50
 
 
 def test_deploy_check_is_clean_behind_a_redirecting_proxy(tmp_path):
     key = "k3Y-" + "x7Qm9vPz2LrT8wN4bJcF6hD1sA5gE0uYiO3tKqWnZ" + "-Hj2Vb8Nd4Rf"
-    assert_clean(deploy_check(tmp_path, GAITU_HTTPS="1", GAITU_SSL_REDIRECT="0", SECRET_KEY=key))
+    assert_clean(deploy_check(tmp_path, **BEHIND_A_PROXY, GAITU_SSL_REDIRECT="0", SECRET_KEY=key))
 
 
 def test_deploy_check_is_clean_with_preload(tmp_path):
-    assert_clean(deploy_check(tmp_path, GAITU_HTTPS="1", GAITU_HSTS_PRELOAD="1"))
+    assert_clean(deploy_check(tmp_path, **BEHIND_A_PROXY, GAITU_HSTS_PRELOAD="1"))
+
+
+@pytest.mark.parametrize("redirect", ["1", "0"])
+def test_deploy_check_warns_of_https_without_a_trusted_proxy(tmp_path, redirect):
+    """No request could be seen to be secure: with the redirect on, it would never end."""
+    result = deploy_check(tmp_path, GAITU_HTTPS="1", GAITU_SSL_REDIRECT=redirect)
+    assert result.returncode != 0
+    assert "gaitu.W001" in result.stderr
+    assert ("redirected to https:// again, forever" in result.stderr) is (redirect == "1")
 
 
 def test_deploy_check_still_warns_without_https(tmp_path):

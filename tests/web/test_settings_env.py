@@ -208,6 +208,12 @@ def test_the_defaults_of_a_fresh_installation(tmp_path):
         "GAITU_RATE_LIMIT": 20,
         "GAITU_MAX_ACTIVE_PER_USER": 4,
         "GAITU_STORAGE_QUOTA_MB": 0,
+        "GAITU_REQUIRE_2FA": False,
+        "GAITU_TRUSTED_PROXIES": [],
+        "GAITU_MAX_CONNECTIONS_PER_ADDRESS": 64,
+        "GAITU_HEADER_TIMEOUT": 10.0,
+        "GAITU_BODY_TIMEOUT": 30.0,
+        "GAITU_KEEP_ALIVE_TIMEOUT": 30.0,
         "GAITU_MIN_FREE_MB": 500,
         "GAITU_WORKER_THREADS": 16,
         "GAITU_QUEUE_URL": "",
@@ -249,6 +255,11 @@ def test_a_configured_installation(tmp_path):
         GAITU_WORKER_THREADS="3",
         GAITU_STORAGE_QUOTA_MB="2048",
         GAITU_MIN_FREE_MB="0",
+        GAITU_TRUSTED_PROXIES="10.0.0.0/8, 127.0.0.1",
+        GAITU_MAX_CONNECTIONS_PER_ADDRESS="200",
+        GAITU_HEADER_TIMEOUT="2.5",
+        GAITU_BODY_TIMEOUT="60",
+        GAITU_KEEP_ALIVE_TIMEOUT="5",
         DEBUG="yes",
         ALLOWED_HOSTS="gaitu.example.com, localhost",
         CSRF_TRUSTED_ORIGINS="https://gaitu.example.com",
@@ -269,6 +280,11 @@ def test_a_configured_installation(tmp_path):
     assert settings["HUEY"]["consumer"]["workers"] == 3
     assert settings["GAITU_STORAGE_QUOTA_MB"] == 2048
     assert settings["GAITU_MIN_FREE_MB"] == 0
+    assert settings["GAITU_TRUSTED_PROXIES"] == ["10.0.0.0/8", "127.0.0.1"]
+    assert settings["GAITU_MAX_CONNECTIONS_PER_ADDRESS"] == 200
+    assert settings["GAITU_HEADER_TIMEOUT"] == 2.5
+    assert settings["GAITU_BODY_TIMEOUT"] == 60.0
+    assert settings["GAITU_KEEP_ALIVE_TIMEOUT"] == 5.0
     assert settings["DEBUG"] is True
     assert settings["ALLOWED_HOSTS"] == ["gaitu.example.com", "localhost"]
     assert settings["CSRF_TRUSTED_ORIGINS"] == ["https://gaitu.example.com"]
@@ -283,11 +299,13 @@ def test_floors_and_words(tmp_path):
         GAITU_SIGNUP="opened",
         GAITU_STORAGE_QUOTA_MB="-1",
         GAITU_MIN_FREE_MB="-5",
+        GAITU_MAX_CONNECTIONS_PER_ADDRESS="0",
     )
     assert settings["GAITU_MAX_ATTEMPTS"] == 1
     assert settings["GAITU_MAX_ACTIVE_PER_USER"] == 1
     assert settings["GAITU_SIGNUP"] is False  # only "open" opens it
     assert settings["GAITU_STORAGE_QUOTA_MB"] == settings["GAITU_MIN_FREE_MB"] == 0
+    assert settings["GAITU_MAX_CONNECTIONS_PER_ADDRESS"] == 1
 
 
 def test_a_bad_integer_stops_the_settings_with_its_name(tmp_path):

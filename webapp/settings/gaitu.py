@@ -78,6 +78,24 @@ GAITU_MAX_ACTIVE_PER_USER: int = max(1, env.int("GAITU_MAX_ACTIVE_PER_USER", 4))
 # quota. Over it, new edits are refused until some are deleted.
 GAITU_STORAGE_QUOTA_MB: int = max(0, env.int("GAITU_STORAGE_QUOTA_MB", 0))
 
+# Require two-factor sign-in (an authenticator app) for every account: the owner and everyone
+# they add set it up at their next login.
+GAITU_REQUIRE_2FA: bool = env.bool("GAITU_REQUIRE_2FA", False)
+
+# --- The web server (serve) ------------------------------------------------------------------
+
+# Comma list of proxy addresses (or networks, e.g. 10.0.0.0/8) whose X-Forwarded-For and
+# X-Forwarded-Proto are believed; empty = none, the direct peer is the client.
+GAITU_TRUSTED_PROXIES: list[str] = env.list("GAITU_TRUSTED_PROXIES", default=[])
+# Open connections one client address may hold at once (live streams included).
+GAITU_MAX_CONNECTIONS_PER_ADDRESS: int = max(1, env.int("GAITU_MAX_CONNECTIONS_PER_ADDRESS", 64))
+# Seconds a client has to send a request's headers.
+GAITU_HEADER_TIMEOUT: float = env.float("GAITU_HEADER_TIMEOUT", 10.0)
+# Seconds a request body may stall (no bytes arriving) before the connection is closed.
+GAITU_BODY_TIMEOUT: float = env.float("GAITU_BODY_TIMEOUT", 30.0)
+# Seconds an idle connection is kept open for the next request.
+GAITU_KEEP_ALIVE_TIMEOUT: float = env.float("GAITU_KEEP_ALIVE_TIMEOUT", 30.0)
+
 # --- Disk ------------------------------------------------------------------------------------
 
 # Free space, in MB, to keep on the disk holding the media (and, usually, the database): below

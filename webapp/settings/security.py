@@ -49,12 +49,13 @@ if GAITU_HTTPS:
     SECURE_SSL_REDIRECT = GAITU_SSL_REDIRECT
     if not SECURE_SSL_REDIRECT:
         SILENCED_SYSTEM_CHECKS.append("security.W008")  # the proxy redirects instead
-    # Behind a TLS-terminating proxy, Django itself only ever sees plain HTTP. The proxy says
-    # the original scheme in X-Forwarded-Proto; without trusting it, request.is_secure() is
-    # False (uvicorn believes the header only from FORWARDED_ALLOW_IPS, 127.0.0.1 by default,
-    # so not from a proxy in another container), so SECURE_SSL_REDIRECT would redirect forever,
-    # HSTS would never be sent, absolute links (share links) would say http://, and CSRF's
-    # Origin check would reject every https:// form post. The proxy MUST set (overwrite) this
-    # header on every request, and uvicorn must be reachable only through the proxy (`manage.py
-    # serve` binds to 127.0.0.1 by default), or a client could claim HTTPS over plain HTTP.
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Behind a TLS-terminating proxy, Django itself only ever sees plain HTTP; the proxy says the
+# original scheme in X-Forwarded-Proto. Django is not told to read that header
+# (SECURE_PROXY_SSL_HEADER stays unset): it would believe it from anyone who reaches the
+# server, a client on the same machine or a proxy that passes it on. uvicorn reads it instead,
+# only on connections from GAITU_TRUSTED_PROXIES, and gives Django the scheme (the ASGI
+# scope's, which request.is_secure() reads; see webapp/server.py). Without a trusted proxy no
+# request is secure, so SECURE_SSL_REDIRECT would redirect forever, HSTS would never be sent,
+# share links would say http:// and CSRF's Origin check would refuse every https:// form post:
+# a system check warns of it (webapp/checks.py, gaitu.W001).

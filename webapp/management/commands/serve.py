@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
-WEB_GRACE_SECONDS = 5
+from webapp.server import web_server_command
 
 
 class Command(BaseCommand):
@@ -26,17 +26,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, host: str, port: int, no_worker: bool, **options: Any) -> None:
         python = sys.executable
-        # uvicorn, an ASGI server in one process: the few async views (the live updates of
-        # running edits) wait without holding a thread; every other view runs in a thread.
-        web = [
-            python, "-m", "uvicorn", "webapp.asgi:application",
-            "--host", host, "--port", str(port),
-            "--lifespan", "off", "--no-access-log", "--log-level", "warning",
-            # Cards and live updates reuse their connection; kept this long, never cut mid-reuse.
-            "--timeout-keep-alive", "30",
-            # At Ctrl+C, uploads in flight get this long to finish (live updates end sooner).
-            "--timeout-graceful-shutdown", str(WEB_GRACE_SECONDS),
-        ]  # fmt: skip
+        # uvicorn with Gaitu's guards: trusted proxies, timeouts, caps (webapp/server.py).
+        web = web_server_command(python, host, port)
         commands = {"web": web, "worker": [python, "manage.py", "run_worker"]}
         if no_worker:
             del commands["worker"]

@@ -1,0 +1,65 @@
+"""System checks of the web server's settings (`manage.py check`; `manage.py serve` runs them
+before it starts, and does not start on an error)."""
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from webapp.server_limits import parse_trusted_proxies
+
+TIMEOUTS = ("GAITU_HEADER_TIMEOUT", "GAITU_BODY_TIMEOUT", "GAITU_KEEP_ALIVE_TIMEOUT")
+
+
+@register(Tags.security)
+def check_trusted_proxies(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    try:
+        trusted = parse_trusted_proxies(settings.GAITU_TRUSTED_PROXIES)
+    except ValueError as error:
+        return [
+            Error(
+                f"GAITU_TRUSTED_PROXIES: {error}.",
+                hint="List the addresses (or networks) your reverse proxy connects from, "
+                "separated by commas.",
+                id="gaitu.E001",
+            )
+        ]
+    if settings.GAITU_HTTPS and not trusted:
+        # The scheme comes only from a trusted proxy's X-Forwarded-Proto (security.py).
+        if settings.GAITU_SSL_REDIRECT:
+            consequence = "every request is redirected to https:// again, forever"
+        else:
+            consequence = (
+                "HSTS is never sent, links say http://, and forms posted from https:// pages "
+                "are refused"
+            )
+        return [
+            Warning(
+                "GAITU_HTTPS=1, but no GAITU_TRUSTED_PROXIES: no request can be seen to have "
+                f"come over HTTPS, so {consequence}.",
+                hint="Set GAITU_TRUSTED_PROXIES to the address of the TLS proxy in front of "
+                "Gaitu (127.0.0.1 when it runs on the same machine).",
+                id="gaitu.W001",
+            )
+        ]
+    return []
+
+
+@register()
+def check_server_timeouts(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    return [
+        Error(
+            f"{name} must be a number of seconds above 0, not {getattr(settings, name)!r}.",
+            hint="A timeout cannot be turned off: slow clients would then hold the server.",
+            id="gaitu.E002",
+        )
+        for name in TIMEOUTS
+        if not (math.isfinite(getattr(settings, name)) and getattr(settings, name) > 0)
+    ]
