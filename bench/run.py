@@ -10,7 +10,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
-from bench import concurrency, load, locks, memory, overhead, pages, payload, requests  # noqa: E402
+from bench import (  # noqa: E402
+    concurrency,
+    load,
+    locks,
+    memory,
+    overhead,
+    pages,
+    payload,
+    requests,
+    streams,
+)
 
 BENCHMARKS = [
     ("Requests (same server, floors in the same run)", requests),
@@ -21,6 +31,7 @@ BENCHMARKS = [
     ("SQLite write lock (4 writing processes)", locks),
     ("Payload shaping (24-megapixel JPEG, 2048 px sent)", payload),
     ("Memory (make run, 8 edits of 24-megapixel JPEGs at once)", memory),
+    ("Live streams (1,000 open on one web process)", streams),
 ]
 
 

@@ -1,14 +1,13 @@
-"""Change feeds: when the database may have changed, so that open streams look again.
+"""Change feeds: what tells the hub (live/hub.py) that the database may have changed.
 
-A feed hands out tickets: next_change() is an event that the next change sets, after() waits
-for it (or for a timeout). SQLite's commit counter is the feed today; a PostgreSQL
-LISTEN/NOTIFY or Redis feed fits the same two methods.
+A feed has one listener, the hub of its event loop, which asks `changed(timeout)` between
+its reads: it returns once the database may have changed since it last returned, or after
+`timeout`. SQLite's commit counter is the feed today; a PostgreSQL LISTEN/NOTIFY or Redis
+feed fits the same two methods. Which streams a change concerns is the hub's business.
 """
 
 import asyncio
-import contextlib
 import sqlite3
-import weakref
 from pathlib import Path
 from typing import Protocol
 
@@ -19,61 +18,52 @@ LOOK_EVERY = 0.05  # seconds between looks when the database cannot tell of chan
 
 
 class ChangeFeed(Protocol):
-    streams: int  # how many streams listen; a feed may stop watching at none
+    async def changed(self, timeout: float) -> None:
+        """Return once the database may have changed since the last return, or after timeout."""
+        ...
 
-    def next_change(self) -> asyncio.Event: ...
-
-    async def after(self, ticket: asyncio.Event, timeout: float) -> None: ...
+    def close(self) -> None: ...
 
 
 class SqliteCommitFeed:
-    """SQLite counts the commits of other connections (PRAGMA data_version): one task per
-    event loop reads that count every 10 ms, which costs microseconds, and wakes the streams.
-    With no database file to read (another database), streams look every 50 ms instead.
+    """SQLite counts the commits of other connections (PRAGMA data_version): reading that
+    count every 10 ms costs microseconds, in the event loop, on a read-only connection of the
+    feed's own. A commit made while the hub reads counts: the count is kept from one return
+    to the next, so the next wait ends at once.
     """
 
-    def __init__(self, database: Path | None):
-        self.database = database
-        self.streams = 0
-        self._next = asyncio.Event()
-        self._watching: asyncio.Task[None] | None = None
+    def __init__(self, database: Path):
+        self._reader = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
+        self._version = self._read_version()
 
-    def next_change(self) -> asyncio.Event:
-        if self.database and (self._watching is None or self._watching.done()):
-            self._watching = asyncio.create_task(self._watch(self.database))
-        return self._next
+    async def changed(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (version := self._read_version()) == self._version and loop.time() < deadline:
+            await asyncio.sleep(WATCH_EVERY)
+        self._version = version
 
-    async def after(self, ticket: asyncio.Event, timeout: float) -> None:
-        if self.database is None:
-            timeout = min(timeout, LOOK_EVERY)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ticket.wait(), timeout)
+    def close(self) -> None:
+        self._reader.close()
 
-    async def _watch(self, database: Path) -> None:
-        reader = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
-        try:
-            version = reader.execute("PRAGMA data_version").fetchone()[0]
-            while self.streams:
-                await asyncio.sleep(WATCH_EVERY)
-                now = reader.execute("PRAGMA data_version").fetchone()[0]
-                if now != version:
-                    version = now
-                    self._next.set()
-                    self._next = asyncio.Event()
-        finally:
-            reader.close()
+    def _read_version(self) -> int:
+        version: int = self._reader.execute("PRAGMA data_version").fetchone()[0]
+        return version
 
 
-_changes_by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ChangeFeed]" = (
-    weakref.WeakKeyDictionary()
-)
+class PollingFeed:
+    """For a database that cannot tell of changes (yet): the hub looks every 50 ms."""
+
+    async def changed(self, timeout: float) -> None:
+        await asyncio.sleep(min(timeout, LOOK_EVERY))
+
+    def close(self) -> None:
+        pass
 
 
-def change_feed() -> ChangeFeed:
-    """The feed of the running event loop, made on first use."""
-    loop = asyncio.get_running_loop()
-    if loop not in _changes_by_loop:
-        name = str(connection.settings_dict["NAME"])
-        on_disk = connection.vendor == "sqlite" and Path(name).is_file()
-        _changes_by_loop[loop] = SqliteCommitFeed(Path(name).resolve() if on_disk else None)
-    return _changes_by_loop[loop]
+def feed_for_the_database() -> ChangeFeed:
+    """The feed that suits the configured database."""
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite" and Path(name).is_file():
+        return SqliteCommitFeed(Path(name).resolve())
+    return PollingFeed()

@@ -3,16 +3,18 @@
 The page opens one stream for the edits it shows running. Whenever what an edit's card shows
 changes, the stream names the edit (`event: edit`, the id as data) and the page asks for that
 card, as it would have when polling; the stream ends (`event: done`) once none of them runs.
-Waiting holds no thread: the view is async and waits in the event loop.
 
-It looks at its edits when the database has changed, as a change feed tells (live/feeds.py).
+An open stream holds no thread and no database connection: it waits in the event loop for
+the process's one hub (live/hub.py) to tell it of a change, and the thread Django gave the
+request for its start (the session, the ownership check) is let go before the first event.
 """
 
-import time
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Mapping
 from uuid import UUID
 
-from django.db.models import QuerySet
+from asgiref.sync import SyncToAsync, sync_to_async
+from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -20,10 +22,8 @@ from django.views.decorators.http import require_GET
 from accounts.access import AuthenticatedHttpRequest
 from editor.models import Edit
 
-from .feeds import change_feed
+from .hub import CardState, hub_for_this_loop, read_card_states
 
-LOOK_AT_LEAST_EVERY = 1.0  # seconds: a stream looks at least this often, whatever its feed says
-KEEP_ALIVE_EVERY = 15.0  # a comment line, so proxies keep an idle stream open
 MAX_WATCHED = 100
 
 
@@ -37,38 +37,47 @@ async def edit_events(
         ids = [UUID(value) for value in request.GET.get("ids", "").split(",") if value]
     except ValueError:
         return HttpResponse(_("ids must be edit ids, separated by commas."), status=400)
-    watched = Edit.objects.filter(owner=user, pk__in=ids[:MAX_WATCHED])
-    response = StreamingHttpResponse(_events(watched), content_type="text/event-stream")
+    own = Edit.objects.filter(owner=user, pk__in=ids[:MAX_WATCHED])
+    seen = await sync_to_async(read_card_states)(own)  # the states the stream starts from
+    response = StreamingHttpResponse(_events(seen), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx would otherwise hold events back
     return response
 
 
-async def _events(watched: QuerySet[Edit]) -> AsyncIterator[str]:
-    changes = change_feed()
-    changes.streams += 1  # the feed watches while any stream listens
+async def _events(seen: Mapping[UUID, CardState]) -> AsyncIterator[str]:
+    await _let_go_of_the_request_thread()
+    hub = hub_for_this_loop()
+    follower = hub.follow(seen)
     try:
-        ticket = changes.next_change()  # taken before each look: a change while looking counts
-        seen = await _states(watched)
         yield "retry: 1000\n\n"  # after a dropped connection, the browser comes back in a second
-        last_sent = time.monotonic()
-        while any(state[0] in Edit.ACTIVE for state in seen.values()):
-            await changes.after(ticket, LOOK_AT_LEAST_EVERY)
-            ticket = changes.next_change()
-            now = await _states(watched)
-            changed = [pk for pk, state in now.items() if seen.get(pk) != state]
-            seen = now
-            for pk in changed:
-                yield f"event: edit\ndata: {pk}\n\n"
-            if changed:
-                last_sent = time.monotonic()
-            elif time.monotonic() - last_sent >= KEEP_ALIVE_EVERY:
+        while follower.follows_running():
+            changed = await follower.news()
+            if changed is None:  # a comment line, so that proxies keep an idle stream open
                 yield ": still running\n\n"
-                last_sent = time.monotonic()
+            for pk in changed or ():
+                yield f"event: edit\ndata: {pk}\n\n"
         yield "event: done\ndata: \n\n"
     finally:
-        changes.streams -= 1
+        hub.unfollow(follower)
 
 
-async def _states(watched: QuerySet[Edit]) -> dict[UUID, tuple]:
-    return {pk: tuple(state) async for pk, *state in watched.values_list("pk", *Edit.CARD_STATE)}
+async def _let_go_of_the_request_thread() -> None:
+    """Close the request's database connection and end its thread, for a stream's life.
+
+    Django runs each ASGI request in asgiref's ThreadSensitiveContext: the first sync call
+    (the middleware's session load) starts a thread for that request alone, whose database
+    connection stays open in it, and both last until the response has been sent: for a
+    stream, as long as it is open. This runs once the middleware has answered too (the body
+    is iterated after the headers are sent). What the request still runs in a thread, at its
+    very end (response.close), gets a fresh one for that moment. Outside an ASGI request
+    (Django's test client) there is no such thread, and nothing to do.
+    """
+    context = SyncToAsync.thread_sensitive_context.get(None)
+    executor = SyncToAsync.context_to_thread_executor.pop(context, None) if context else None
+    if executor is None:
+        return
+    try:
+        await asyncio.wrap_future(executor.submit(connections.close_all))
+    finally:
+        executor.shutdown(wait=False)

@@ -7,7 +7,24 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.urls import reverse
 
+import live.hub
 from editor.models import Edit, Share
+
+
+class ReadsInTheTestThread:
+    """Where the hub reads, in these tests: the test's rows are in its transaction, which only
+    its own thread's connection sees. (The end-to-end tests run the hub's own thread.)"""
+
+    async def run(self, call, *args):
+        return await sync_to_async(call)(*args)
+
+    async def close(self):
+        pass
+
+
+@pytest.fixture(autouse=True)
+def hub_reads_in_the_test_thread(monkeypatch):
+    monkeypatch.setattr(live.hub, "HubThread", ReadsInTheTestThread)
 
 
 def read_events(response, between=None):
@@ -65,11 +82,39 @@ def test_a_change_to_a_running_edit_is_named_and_the_stream_ends_when_it_is_done
     ]
 
 
+def test_a_quiet_stream_says_it_is_still_there(owner_client, owner, monkeypatch):
+    """A comment line after a while without news (15 s; at once here), for proxies."""
+    monkeypatch.setattr(live.hub, "KEEP_ALIVE_EVERY", 0.0)
+    edit = Edit.objects.create(owner=owner, instruction="blur", model="gpt-4o-image")
+
+    @sync_to_async
+    def finish_after_the_first_comment(n):
+        if n == 2:
+            assert edit.start() and edit.succeed()
+
+    events = read_events(stream(owner_client, edit), between=finish_after_the_first_comment)
+    assert events[0] == ("comment", ": still running")
+    assert set(events[:-2]) == {("comment", ": still running")}
+    assert events[-2:] == [("edit", str(edit.pk)), ("done", "")]
+
+
 def test_nothing_running_ends_at_once(owner_client, owner):
     edit = Edit.objects.create(
         owner=owner, instruction="blur", model="gpt-4o-image", status=Edit.Status.SUCCEEDED
     )
     assert read_events(stream(owner_client, edit)) == [("done", "")]
+
+
+def test_a_deleted_edit_is_not_named_and_no_longer_followed(owner_client, owner):
+    edit = Edit.objects.create(owner=owner, instruction="blur", model="gpt-4o-image")
+    response = stream(owner_client, edit)
+
+    @sync_to_async
+    def delete(n):
+        if n == 1:
+            Edit.objects.filter(pk=edit.pk).delete()
+
+    assert read_events(response, between=delete) == [("done", "")]
 
 
 def test_another_persons_edits_are_not_followed(owner_client, django_user_model):
@@ -97,8 +142,8 @@ def test_only_for_people_logged_in(client):
     assert response.status_code == 302
 
 
-def test_a_commit_to_the_sqlite_database_wakes_the_streams(tmp_path):
-    """How a stream hears of a change on a real database file: SQLite's commit count."""
+def test_a_commit_to_the_sqlite_database_is_told_and_nothing_else_is(tmp_path):
+    """How the hub hears of a change on a real database file: SQLite's commit count."""
     from live.feeds import SqliteCommitFeed
 
     database = tmp_path / "gaitu.sqlite3"
@@ -106,21 +151,30 @@ def test_a_commit_to_the_sqlite_database_wakes_the_streams(tmp_path):
     writer.execute("CREATE TABLE edit (stage TEXT)")
     writer.commit()
 
+    async def told_within(feed, seconds):
+        waiting = asyncio.ensure_future(feed.changed(timeout=3600))
+        done, _ = await asyncio.wait({waiting}, timeout=seconds)
+        waiting.cancel()
+        return bool(done)
+
     async def scenario():
-        changes = SqliteCommitFeed(database)
-        changes.streams = 1  # the watcher runs while a stream listens
-        ticket = changes.next_change()
-        await changes.after(ticket, 0.2)
-        assert not ticket.is_set()  # nothing committed, nothing told
-        for _ in range(100):  # until the watcher has its first count and sees a commit
-            writer.execute("INSERT INTO edit VALUES ('generating')")
-            writer.commit()
-            await changes.after(ticket, 0.1)
-            if ticket.is_set():
-                break
-        assert ticket.is_set()
-        assert not changes.next_change().is_set()  # a fresh ticket for the next change
-        changes.streams = 0
+        feed = SqliteCommitFeed(database)
+        assert not await told_within(feed, 0.2)  # nothing committed, nothing told
+        writer.execute("INSERT INTO edit VALUES ('generating')")
+        writer.commit()
+        assert await told_within(feed, 30)
+        assert not await told_within(feed, 0.2)  # that change was told once
+        writer.execute("INSERT INTO edit VALUES ('done')")
+        writer.commit()  # while nobody waits: the next wait hears of it at once
+        assert await told_within(feed, 30)
+        feed.close()
 
     asyncio.run(scenario())
     writer.close()
+
+
+def test_a_database_that_cannot_tell_of_changes_is_looked_at_instead(db):
+    """The test database lives in memory, with no file whose commits could be counted."""
+    from live.feeds import PollingFeed, feed_for_the_database
+
+    assert isinstance(feed_for_the_database(), PollingFeed)
