@@ -53,3 +53,35 @@ class ApiToken(models.Model):
         if token.last_used_at is None or now - token.last_used_at >= cls.LAST_USED_PRECISION:
             cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user
+
+
+class AuthAttempt(models.Model):
+    """One counted try: a password or code that was wrong (or is being checked right now), or a
+    sign-up form sent. accounts/throttle.py counts these rows; they are in the database, not a
+    cache, so every web process sees the same counts. Rows older than the longest window are
+    deleted as new ones come."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login"  # a password or a code: at login, at a password change, for 2FA
+        SIGNUP = "signup"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # A keyed hash of the name as Django reads it, casefolded (throttle.account_key): the name
+    # typed is not kept (people type their password there), and look-alikes share one key.
+    account = models.CharField(max_length=64, blank=True)
+    # The client address, an IPv6 one as its /64 network (throttle.address_key).
+    address = models.CharField(max_length=64)
+    # The device cookie's id when one was honoured for this try; empty when none was.
+    device = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["address", "kind", "created_at"]),
+            models.Index(fields=["account", "device", "created_at"]),
+            models.Index(fields=["device", "created_at"]),
+            models.Index(fields=["created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} from {self.address} at {self.created_at:%Y-%m-%d %H:%M:%S}"
