@@ -13,7 +13,13 @@ from ninja import Query, Router, Status
 
 from editor import services
 from editor.forms import EditForm
-from editor.limits import body_too_large, storage_failure, storage_refusal, submission_limit
+from editor.limits import (
+    body_too_large,
+    storage_failure,
+    storage_refusal,
+    submission_limit,
+    upload_too_large_message,
+)
 from editor.models import Edit
 
 from .auth import TokenRequest
@@ -88,7 +94,9 @@ def list_edits(request: TokenRequest, filters: Query[EditFilters]) -> dict[str, 
     url_name="api_edits",
     summary="Start an edit",
     description="A multipart form, as a browser would post it; `curl -F image=@photo.jpg "
-    "-F instruction=…`. Poll the answer's `url` until the edit has finished. 507 when there "
+    "-F instruction=…`. Poll the answer's `url` until the edit has finished. 413 for a "
+    "picture over the size limit (`file_too_large`, naming the file) and for a request body "
+    "over what any edit can need (`request_too_large`: refused before it is read). 507 when there "
     "is no room to store it: the server's disk is nearly full (`storage_full`), your storage "
     "quota is used up (`quota_exceeded`, see `GET /account`), or the write failed "
     "(`storage_error`); deleting edits frees room.",
@@ -102,8 +110,8 @@ def list_edits(request: TokenRequest, filters: Query[EditFilters]) -> dict[str, 
 def create_edit(request: TokenRequest) -> Status:
     # Both before the body is read: an oversized upload is refused unread, and a person over
     # their limit costs no parsing.
-    if body_too_large(request):
-        raise ApiError(413, "too_large", _("The request body is too large."))
+    if body_too_large(request):  # webapp/request_limits.py refuses it first; this is a fallback
+        raise ApiError(413, "request_too_large", upload_too_large_message())
     if limit := submission_limit(request.user):
         raise ApiError(429, limit.code, limit.message, retry_after=limit.retry_after)
     if no_room := storage_refusal(request.user):
@@ -128,7 +136,7 @@ def _form_error(form: EditForm) -> ApiError:
     field, problems = next(iter(form.errors.as_data().items()))
     problem = problems[0]
     return ApiError(
-        400,
+        413 if problem.code == "file_too_large" else 400,
         problem.code or "invalid",
         " ".join(problem.messages),
         field="image" if field == "images" else field,

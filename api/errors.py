@@ -91,14 +91,13 @@ def _invalid_parameter(request: HttpRequest, exc: ValidationError) -> HttpRespon
 
 def _unreadable_body(request: HttpRequest, exc: Exception) -> HttpResponse:
     """A body Django will not read: too big, too many parts, or not a well-formed form."""
-    if isinstance(exc, RequestDataTooBig):
-        return error_response(413, "too_large", _("The request body is too large."))
+    if isinstance(exc, RequestDataTooBig):  # its form fields, past DATA_UPLOAD_MAX_MEMORY_SIZE
+        return error_response(413, "request_too_large", _("The request body is too large."))
     if isinstance(exc, TooManyFilesSent):
         return error_response(400, "too_many", _("The request has too many files."))
     if isinstance(exc, TooManyFieldsSent):
         return error_response(400, "too_many", _("The request has too many fields."))
-    # Among them a part whose headers are over Django's limit, as with a very long file name.
-    message = _("The request body cannot be read as a form (is a file name very long?).")
+    message = _("The request body cannot be read as a form.")
     return error_response(400, "bad_request", message)
 
 

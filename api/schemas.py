@@ -1,6 +1,7 @@
 """What the JSON API takes and answers, as pydantic schemas; ninja writes the OpenAPI document
 from them. The answers are the ones the API has always given, key for key."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -16,6 +17,7 @@ from pydantic_core import PydanticUseDefault
 
 from editor.gateways import offered_models
 from editor.models import Edit, ResultImage, Share, SourceImage
+from gateway.failures import CODES, LINK_REFUSALS
 
 # Times as Python's isoformat() writes them (microseconds, "+00:00"), as the API always has;
 # ninja's own encoder would cut them to milliseconds and write "Z".
@@ -80,10 +82,25 @@ class Result(Schema):
         return _picture_url(context, image, "result")
 
 
+def _codes(names: Iterable[str]) -> str:
+    return ", ".join(f"`{name}`" for name in sorted(names))
+
+
 class Failure(Schema):
-    code: str
-    message: str
-    detail: str
+    code: str = Field(
+        description=f"Why the edit failed, for programs: one of {_codes(CODES)}. An edit "
+        "imported from another Gaitu keeps the code it had there."
+    )
+    reason: str = Field(
+        description="A finer reason within the code, or empty. For `link_blocked`, which "
+        f"rule refused the result link: one of {_codes(LINK_REFUSALS)}. For `interrupted`, "
+        "`cut_off` (the model's output limit); for `refused`, `empty` (no words at all)."
+    )
+    message: str = Field(description="For people, in the language the request asks for.")
+    detail: str = Field(
+        description="The gateway's or the model's own words; for `link_blocked`, each link "
+        "that was refused and what about it."
+    )
 
 
 class ShareLink(Schema):
@@ -121,6 +138,7 @@ class EditOut(Schema):
             return None
         return {
             "code": edit.error_code,
+            "reason": edit.error_reason,
             "message": edit.failure_message,
             "detail": edit.error_detail,
         }

@@ -39,7 +39,43 @@ REASON_MESSAGES: dict[tuple[str, str], Promise] = {
         "The reply was cut off at the model's output limit before an image arrived."
     ),
     ("refused", "empty"): _("The model finished without an image or any explanation."),
+    # Which rule refused the result link (gateway.failures.LINK_REFUSALS); the detail names it.
+    ("link_blocked", "loopback_address"): _(
+        "The result link points to the server Gaitu runs on (a loopback address), which Gaitu "
+        "does not download from."
+    ),
+    ("link_blocked", "private_address"): _(
+        "The result link points to a private network address, which Gaitu does not download "
+        "from. Whoever runs Gaitu can allow that host (GAITU_FETCH_ALLOW_HOSTS)."
+    ),
+    ("link_blocked", "link_local_address"): _(
+        "The result link points to a link-local address (such as a cloud server's metadata "
+        "service), which Gaitu does not download from."
+    ),
+    ("link_blocked", "unspecified_address"): _(
+        "The result link points to the unspecified address 0.0.0.0 or ::, which Gaitu does not "
+        "download from."
+    ),
+    ("link_blocked", "multicast_address"): _(
+        "The result link points to a multicast address, which Gaitu does not download from."
+    ),
+    ("link_blocked", "reserved_address"): _(
+        "The result link points to a reserved address that is not on the internet, which Gaitu "
+        "does not download from."
+    ),
+    ("link_blocked", "scheme_not_allowed"): _(
+        "The result link is not a web link (http or https) nor a picture in the reply, so Gaitu "
+        "does not follow it."
+    ),
+    ("link_blocked", "credentials_in_link"): _(
+        "The result link carries a user name or password, so Gaitu does not follow it."
+    ),
+    ("link_blocked", "invalid_link"): _("The result link is malformed, so Gaitu cannot follow it."),
 }
+# Failures that Retry would only meet again, so the studio does not offer it: a result link
+# refused by a rule is refused again (Retry first downloads the same links, kept because the
+# generation was paid for). The API still retries them: once the host is allowed, that works.
+RETRY_WOULD_REPEAT = frozenset({"link_blocked"})
 
 PICTURE_PROBLEMS: dict[str, Promise] = {
     "empty": _("The file is empty."),

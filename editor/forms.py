@@ -15,6 +15,25 @@ from .failures import picture_problem
 from .gateways import offered_models
 from .models import Edit, ResultImage
 
+# How much of an upload's own name is kept (SourceImage.filename): its extension and as much
+# of the rest as fits. The name is only ever shown as text; stored files get names of their own.
+UPLOAD_NAME_MAX_CHARS = 200
+
+
+def kept_upload_name(name: str) -> str:
+    """The upload's name, cut to UPLOAD_NAME_MAX_CHARS with its extension kept.
+
+    Django's parser has already taken away folders ("../", "C:\\"), control and format
+    characters (NUL, the right-to-left override), and read bytes that are not UTF-8 as U+FFFD.
+    """
+    name = name.strip() or name  # an UploadedFile's name may not be empty
+    if len(name) <= UPLOAD_NAME_MAX_CHARS:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension) > 10:  # no extension worth keeping
+        return name[:UPLOAD_NAME_MAX_CHARS]
+    return stem[: UPLOAD_NAME_MAX_CHARS - len(extension) - 2] + "…." + extension
+
 
 class MultipleImageInput(forms.ClearableFileInput):
     allow_multiple_selected = True
@@ -44,6 +63,7 @@ class MultipleImageField(forms.FileField):
             )
         checked: list[tuple[UploadedFile, ImageInfo]] = []
         for upload in files:
+            upload.name = kept_upload_name(upload.name or "")
             try:
                 info = inspect_upload(
                     upload,
@@ -51,9 +71,11 @@ class MultipleImageField(forms.FileField):
                     max_pixels=settings.GAITU_MAX_PIXELS,
                 )
             except InvalidImage as exc:
+                # Over the size limit is the request's size (413 in the API), not its content.
+                code = "file_too_large" if exc.problem == "too_large" else "invalid_image"
                 raise forms.ValidationError(
                     "%(name)s: %(problem)s",
-                    code="invalid_image",
+                    code=code,
                     params={"name": upload.name, "problem": picture_problem(exc)},
                 ) from None
             checked.append((upload, info))

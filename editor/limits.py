@@ -141,13 +141,36 @@ def stored_bytes(user: User) -> int:
     )
 
 
-def body_too_large(request: HttpRequest) -> bool:
-    """Whether the upload is over what any valid edit could need, judged before reading it."""
-    allowed = settings.GAITU_MAX_INPUTS * settings.GAITU_UPLOAD_MAX_MB * 2**20 + 2**20
+# Room for an edit's own fields beside its pictures: the instruction (4,000 characters, up
+# to 16 KB in UTF-8), the model, the CSRF token, and each part's headers and boundary.
+FORM_MARGIN = MB
+
+
+def edit_body_max_bytes() -> int:
+    """The largest request body an edit can need: every picture it takes at the largest size,
+    and its fields. Larger bodies are refused unread (webapp/request_limits.py)."""
+    return settings.GAITU_MAX_INPUTS * settings.GAITU_UPLOAD_MAX_MB * MB + FORM_MARGIN
+
+
+def upload_too_large_message() -> str:
+    return _(
+        "The upload is too large: an edit takes at most %(count)d pictures of up to "
+        "%(size)d MB each."
+    ) % {"count": settings.GAITU_MAX_INPUTS, "size": settings.GAITU_UPLOAD_MAX_MB}
+
+
+def content_length_over(request: HttpRequest, max_bytes: int) -> bool:
+    """Whether the request says its body is over max_bytes (a length that is no number is)."""
     try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > allowed
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return True
+    return not 0 <= length <= max_bytes
+
+
+def body_too_large(request: HttpRequest) -> bool:
+    """Whether the upload is over what any valid edit could need, judged before reading it."""
+    return content_length_over(request, edit_body_max_bytes())
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from imaging import clean_original
 
-from .failures import FAILURE_MESSAGES, failure_message
+from .failures import FAILURE_MESSAGES, RETRY_WOULD_REPEAT, failure_message
 
 
 def _random_name(folder: str, filename: str) -> str:
@@ -71,6 +71,9 @@ class Edit(models.Model):
     stage = models.CharField(max_length=12, choices=Stage, default=Stage.QUEUED)
     progress = models.PositiveSmallIntegerField(null=True, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
+    # A finer reason within the code (gateway.failures.Failure.reason), so that the sentence
+    # for it is said in each reader's language, as the code's is.
+    error_reason = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
     error_detail = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text=_("Times a worker ran it."))
@@ -116,7 +119,16 @@ class Edit(models.Model):
     @property
     def failure_message(self) -> str:
         """The failure in the reader's language (the worker stored it in its own)."""
-        return str(FAILURE_MESSAGES.get(self.error_code, self.error_message))
+        if self.error_code not in FAILURE_MESSAGES:  # e.g. imported from another Gaitu
+            return self.error_message
+        return str(failure_message(self.error_code, self.error_reason))
+
+    @property
+    def can_retry(self) -> bool:
+        """Whether Retry is offered: not where it would only be refused the same way again."""
+        if self.status == self.Status.CANCELED:
+            return True
+        return self.status == self.Status.FAILED and self.error_code not in RETRY_WOULD_REPEAT
 
     @property
     def is_active(self) -> bool:
@@ -158,6 +170,7 @@ class Edit(models.Model):
         return self.transition(
             self.Status.FAILED,
             error_code=code,
+            error_reason=reason,
             error_message=str(failure_message(code, reason)),
             error_detail=detail,
             finished_at=timezone.now(),
@@ -184,6 +197,7 @@ class Edit(models.Model):
             queued_at=timezone.now(),
             progress=None,
             error_code="",
+            error_reason="",
             error_message="",
             error_detail="",
             started_at=None,

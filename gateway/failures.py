@@ -28,13 +28,29 @@ CODES = frozenset(
     }
 )
 
+# The reasons of a link_blocked failure: which rule refused the result link (gateway.fetch).
+LINK_REFUSALS = frozenset(
+    {
+        "loopback_address",  # this machine itself: 127.0.0.0/8, ::1, localhost
+        "private_address",  # a private network: 10/8, 192.168/16, fc00::/7, CGNAT…
+        "link_local_address",  # 169.254/16 (cloud metadata), fe80::/10
+        "unspecified_address",  # 0.0.0.0, ::
+        "multicast_address",
+        "reserved_address",  # documentation, benchmarking and other non-global ranges
+        "scheme_not_allowed",  # not http(s), nor an inline data:image/…;base64 picture
+        "credentials_in_link",  # user:password@ in the link
+        "invalid_link",  # not a link that can be read: no host, a bad port
+    }
+)
+
 
 @dataclass(frozen=True)
 class Failure:
     code: str  # one of CODES
     detail: str = ""  # the gateway's or the model's own words, verbatim and trimmed
     # A finer reason within the code, where the app says something more precise:
-    # "cut_off" (interrupted by the output limit), "empty" (refused without a word).
+    # "cut_off" (interrupted by the output limit), "empty" (refused without a word), and for
+    # link_blocked the rule that refused the link (LINK_REFUSALS).
     reason: str = ""
 
     def __post_init__(self) -> None:

@@ -3,6 +3,8 @@
 AI gateways hand back image links we do not control, so every http(s) hop is checked before we
 connect: only public unicast addresses, and we connect to the very IP we checked (no DNS
 rebinding). Hosts in ``allow_hosts`` (our own gateways) skip the address rules, nothing else.
+A refused link says which rule refused it (``FetchError.refusal``, one of
+``failures.LINK_REFUSALS``), so that the app can say why in the reader's words.
 """
 
 import base64
@@ -16,13 +18,15 @@ import threading
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import certifi
 import httpx
 from PIL import Image
 
 from imaging.types import PICTURE_WORK
+
+from .failures import LINK_REFUSALS
 
 USER_AGENT = "Gaitu/1.0"
 MAX_REDIRECTS = 3
@@ -37,16 +41,29 @@ _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain"})
 # Checked explicitly: older ipaddress versions leave shared address space out of is_private.
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv4-compatible IPv6 (deprecated, ::a.b.c.d): judged by the v4 address it spells.
+_V4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 class FetchError(Exception):
     code: str  # "link_blocked" | "download_failed"
     reason: str  # short English technical reason, for logs
+    refusal: str  # for link_blocked: the rule that refused the link (LINK_REFUSALS), else ""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, refusal: str = "") -> None:
         super().__init__(f"{code}: {reason}")
+        if refusal and refusal not in LINK_REFUSALS:
+            raise ValueError(f"unknown link refusal {refusal!r}")
         self.code = code
         self.reason = reason
+        self.refusal = refusal
+
+
+class Refusal(NamedTuple):
+    """Why a link or an address is not fetched: the rule (LINK_REFUSALS) and the facts."""
+
+    rule: str
+    text: str  # e.g. "address 127.0.0.1 is loopback"
 
 
 @dataclass(frozen=True)
@@ -57,8 +74,8 @@ class FetchedImage:
     height: int
 
 
-def _blocked(reason: str) -> FetchError:
-    return FetchError("link_blocked", reason)
+def _blocked(rule: str, reason: str) -> FetchError:
+    return FetchError("link_blocked", reason, rule)
 
 
 def _failed(reason: str) -> FetchError:
@@ -76,28 +93,39 @@ def resolve_host(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def address_problem(address: str) -> str | None:
+def address_problem(address: str) -> Refusal | None:
     """Why we must not connect to this IP, or None for a public unicast address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # a v6 zone id is not part of the IP
     if isinstance(ip, ipaddress.IPv6Address):
         # These v6 forms reach a v4 host, so the v4 host is what must be judged.
         if ip.ipv4_mapped or ip in _NAT64:
             return address_problem(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
-        embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        compatible = int(ip) > 1 and ip in _V4_COMPATIBLE  # not :: and ::1, judged below
+        embedded = (
+            ipaddress.IPv4Address(int(ip))
+            if compatible
+            else ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        )
         if embedded and (problem := address_problem(str(embedded))):
-            return f"{problem} (inside {ip})"
+            return Refusal(problem.rule, f"{problem.text} (inside {ip})")
     checks = (
-        ("loopback", ip.is_loopback),
-        ("unspecified", ip.is_unspecified),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("shared (CGNAT)", ip in _CGNAT),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved),
-        ("site-local", isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local),
-        ("not global", not ip.is_global),
+        ("loopback", "loopback_address", ip.is_loopback),
+        ("unspecified", "unspecified_address", ip.is_unspecified),
+        ("link-local", "link_local_address", ip.is_link_local),
+        ("multicast", "multicast_address", ip.is_multicast),
+        ("shared (CGNAT)", "private_address", ip in _CGNAT),
+        ("reserved", "reserved_address", ip.is_reserved),  # before private, which 240/4 is too
+        ("private", "private_address", ip.is_private),
+        (
+            "site-local",
+            "private_address",
+            isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local,
+        ),
+        ("not global", "reserved_address", not ip.is_global),
     )
-    return next((f"address {ip} is {name}" for name, hit in checks if hit), None)
+    return next(
+        (Refusal(rule, f"address {ip} is {name}") for name, rule, hit in checks if hit), None
+    )
 
 
 def _parse(link: str, base: httpx.URL | None = None) -> httpx.URL:
@@ -105,15 +133,15 @@ def _parse(link: str, base: httpx.URL | None = None) -> httpx.URL:
         url = base.join(link) if base is not None else httpx.URL(link)
         port = url.port
     except (httpx.InvalidURL, ValueError) as exc:
-        raise _blocked(f"invalid URL ({exc})") from exc
+        raise _blocked("invalid_link", f"invalid URL ({exc})") from exc
     if url.scheme not in ("http", "https"):
-        raise _blocked(f"scheme {url.scheme or 'none'!r} not allowed")
+        raise _blocked("scheme_not_allowed", f"scheme {url.scheme or 'none'!r} not allowed")
     if url.userinfo:
-        raise _blocked("credentials in URL")
+        raise _blocked("credentials_in_link", "credentials in URL")
     if not url.host:
-        raise _blocked("no host in URL")
+        raise _blocked("invalid_link", "no host in URL")
     if port is not None and not 0 < port < 65536:
-        raise _blocked(f"invalid port {port}")
+        raise _blocked("invalid_link", f"invalid port {port}")
     return url
 
 
@@ -141,7 +169,7 @@ def _checked_addresses(url: httpx.URL, allow: frozenset[str]) -> list[str] | Non
     if host in allow:
         return None
     if host in _LOCAL_NAMES or host.endswith(".localhost"):
-        raise _blocked(f"host {host} is local")
+        raise _blocked("loopback_address", f"host {host} is local")  # always loopback (RFC 6761)
     try:  # IP literals, including inet_aton forms such as 2130706433, 0x7f.1 and 127.1
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
@@ -156,7 +184,7 @@ def _checked_addresses(url: httpx.URL, allow: frozenset[str]) -> list[str] | Non
         raise _failed(f"cannot resolve {host}")
     for address in addresses:  # every one: a mixed answer must not slip a private one through
         if problem := address_problem(address):
-            raise _blocked(problem)
+            raise _blocked(problem.rule, problem.text)
     return addresses
 
 
@@ -291,10 +319,14 @@ def _decode_image(data: bytes, max_pixels: int, header_type: str) -> FetchedImag
 def _fetch_data_uri(uri: str, max_bytes: int, max_pixels: int) -> FetchedImage:
     header, comma, payload = uri[5:].partition(",")
     params = [p.strip().lower() for p in header.split(";")]
-    if not comma or "base64" not in params[1:]:
-        raise _failed("data URI is not base64")
+    # Only an inline picture (data:image/…;base64,) is a data URI Gaitu takes; any other is a
+    # link of a kind it does not follow, like ftp: or javascript:.
     if not params[0].startswith("image/"):
-        raise _failed(f"data URI is {params[0] or 'text/plain'}, not an image")
+        raise _blocked(
+            "scheme_not_allowed", f"data URI is {params[0] or 'text/plain'}, not an image"
+        )
+    if not comma or "base64" not in params[1:]:
+        raise _blocked("scheme_not_allowed", "data URI is not base64")
     text = "".join(payload.split())  # line-wrapped base64 is common
     if len(text) // 4 * 3 > max_bytes:
         raise _too_big(max_bytes)

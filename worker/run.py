@@ -141,22 +141,59 @@ def _ask(
 def _download(
     edit: Edit, links: list[str], *, drop_links_on_failure: bool
 ) -> list[tuple[str, FetchedImage]] | None:
+    """The results, downloaded; None when the edit failed instead.
+
+    A link refused by a rule (link_blocked: a private address, an ftp: link…) is skipped when
+    other links give pictures, and fails the edit only when no link does. A link whose download
+    went wrong fails it at once: Retry may bring that picture yet.
+    """
     allow_hosts = download_allow_hosts(configured_gateway())
     fetched = []
+    refused: list[tuple[str, FetchError]] = []
     for ref in links:
         try:
             image = fetch_image(
                 ref, allow_hosts=allow_hosts, max_bytes=settings.GAITU_RESULT_MAX_MB * 2**20
             )
         except FetchError as exc:
+            if exc.code == "link_blocked":
+                refused.append((ref, exc))
+                continue
             logger.warning("edit %s: result %s: %s", edit.pk, describe_image_ref(ref), exc.reason)
-            if drop_links_on_failure:
-                # These links failed twice now; the next Retry asks the gateway afresh.
-                edit.keep_result_links([])
-            edit.fail(exc.code, exc.reason)
+            _fail_download(edit, Failure(exc.code, exc.reason), drop_links_on_failure)
             return None
         fetched.append((ref, image))
+    for ref, refusal in refused:
+        outcome = "skipped" if fetched else "refused"
+        logger.warning(
+            "edit %s: result %s %s: %s", edit.pk, describe_image_ref(ref), outcome, refusal.reason
+        )
+    if not fetched and refused:
+        _fail_download(edit, _refused_links(refused), drop_links_on_failure)
+        return None
     return fetched
+
+
+def _refused_links(refused: list[tuple[str, FetchError]], shown: int = 5) -> Failure:
+    """link_blocked, with the links and what refused each; the reason is the rule when they
+    all broke the same one (the sentence then says which), else the code's own sentence."""
+    rules = {exc.refusal for _ref, exc in refused}
+    lines = [f"{_shown_link(ref)} ({exc.reason})" for ref, exc in refused[:shown]]
+    if len(refused) > shown:
+        lines.append(f"… and {len(refused) - shown} more")
+    return Failure("link_blocked", "\n".join(lines), rules.pop() if len(rules) == 1 else "")
+
+
+def _shown_link(ref: str, limit: int = 300) -> str:
+    shown = describe_image_ref(ref)  # a data URI as its type and size
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _fail_download(edit: Edit, problem: Failure, drop_links: bool) -> None:
+    if drop_links:
+        # These links failed twice now; the next Retry asks the gateway afresh.
+        edit.keep_result_links([])
+    edit.fail(problem.code, problem.detail, problem.reason)
 
 
 class EditWatch:

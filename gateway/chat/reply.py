@@ -21,14 +21,23 @@ STAGE_RANKS = {"queued": 1, "generating": 2, "done": 3}
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 _VIDEO_EXTENSIONS = (".mp4", ".webm", ".mov", ".m3u8")
 # Printable ASCII without spaces, quotes and brackets: a link ends at `)`, `]`, a space, or
-# Chinese text written right after it.
-_HTTP_URL = re.compile(r"https?://[!#$%&*+,\-./0-9:;=?@A-Z_a-z~]+")
+# Chinese text written right after it. Only the host of an IPv6 address is in brackets.
+_URL_CHARS = r"[!#$%&*+,\-./0-9:;=?@A-Z_a-z~]"
+_URL_REST = rf"(?:\[[0-9A-Za-z:.%]+\]{_URL_CHARS}*|{_URL_CHARS}+)"
+_HTTP_URL = re.compile(r"(?i:https?)://" + _URL_REST)
+# Links of other kinds are found too, so that they are reported as refused rather than read
+# past: `scheme://…` with a picture's name anywhere, and any link in a markdown image.
+_SCHEME = r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*:"
+_OTHER_URL = re.compile(_SCHEME + "//" + _URL_REST)
+# A markdown image's target up to `)` or a space; one pair of parentheses may be inside.
+_MARKDOWN_TARGET = re.compile(_SCHEME + r"(?:[^\s()<>]|\([^\s()<>]*\))+")
+_LINK_WITH_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _DATA_URI_HEAD = re.compile(r"data:image/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,", re.ASCII)
 _BASE64 = re.compile(r"[A-Za-z0-9+/=_-]*")
 _WRAPPED_BASE64 = re.compile(r"[A-Za-z0-9+/=_\r\n-]*")  # some models wrap base64 inside ( )
 _MIN_BASE64 = 64  # anything shorter is a placeholder or an abbreviated echo, not a picture
 _MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]{0,2000}\]\(\s*<?")
-_REF_START = re.compile(r"https?://|data:image/")
+_REF_START = re.compile(r"(?i:https?)://|data:image/|" + _SCHEME + "//")
 _LINK_BEFORE = re.compile(r"\[([^\]\n]*)\]\(\s*<?\Z")
 _NOT_A_RESULT_LINK = re.compile(
     r"预览|原始|源数据|播放|\b(?:preview|source|raw|task|video|play)\b", re.I
@@ -105,7 +114,7 @@ def parse_reply(
     # A reference cut off by the output token limit is a broken picture, not a result.
     open_end_ok = complete and not _cut_off(finish_reason)
     body = _drop_parameter_blocks(text, complete)
-    given = [ref for ref in images if ref.startswith(("http://", "https://", "data:image/"))]
+    given = [ref for ref in images if _LINK_WITH_SCHEME.match(ref)]
     results = _distinct_pictures([*given, *_markdown_images(body, open_end_ok)], by_name=False)
     if not results:
         results = _distinct_pictures(_bare_images(body, open_end_ok), by_name=True)
@@ -293,7 +302,7 @@ def _image_ref(item: object) -> str | None:
     if not isinstance(candidate, str):
         return None
     candidate = candidate.strip()
-    if candidate.startswith(("http://", "https://", "data:image/")):
+    if _LINK_WITH_SCHEME.match(candidate):  # any link: one Gaitu will not fetch is reported
         return candidate
     if len(candidate) >= _MIN_BASE64 and _BASE64.fullmatch(candidate):  # base64 without header
         signatures = {"/9j/": "image/jpeg", "UklGR": "image/webp", "R0lGOD": "image/gif"}
@@ -363,7 +372,11 @@ def _json_object_end(text: str, brace: int) -> int | None:
 
 
 def _read_ref(text: str, start: int, in_markdown: bool) -> tuple[str | None, bool]:
-    """The http(s) URL or data URI at start (None if not valid), and whether text follows it."""
+    """The link or data URI at start (None if not valid), and whether text follows it.
+
+    Besides http(s) links and inline pictures, a link of another kind (ftp:, file:,
+    javascript:…) is read too: the download refuses it and says so.
+    """
     head = _DATA_URI_HEAD.match(text, start)
     payload_pattern = _WRAPPED_BASE64 if in_markdown else _BASE64
     # The payload patterns match the empty string too: after a head there is always a match.
@@ -378,6 +391,8 @@ def _read_ref(text: str, start: int, in_markdown: bool) -> tuple[str | None, boo
         )
         return (head[0] + payload if valid else None), end < len(text)
     url = _HTTP_URL.match(text, start)
+    if url is None and not text.startswith("data:image/", start):  # a bad one is an echo
+        url = (_MARKDOWN_TARGET if in_markdown else _OTHER_URL).match(text, start)
     if url is None:
         return None, True
     return url[0].rstrip(".,;:!?*"), url.end() < len(text)
@@ -401,7 +416,7 @@ def _bare_images(body: str, open_end_ok: bool) -> Iterator[str]:
         resume = start + len(ref or "")
         if not ref or not (terminated or open_end_ok):
             continue
-        if ref.startswith("http") and not _path(ref).lower().endswith(_IMAGE_EXTENSIONS):
+        if not ref.startswith("data:") and not _path(ref).lower().endswith(_IMAGE_EXTENSIONS):
             continue
         line_start = body.rfind("\n", 0, start) + 1
         # A progress line is short before its link; a long line is something else.
@@ -424,7 +439,7 @@ def _distinct_pictures(refs: Iterable[str], by_name: bool) -> list[str]:
     seen: set[str] = set()
     for ref in refs:
         keys = {ref}
-        if not ref.startswith("data:"):
+        if "://" in ref:
             path = _path(ref)
             keys.add(ref.split("/")[2] + path.replace("/download/", "/"))
             if by_name and path.rsplit("/", 1)[-1]:

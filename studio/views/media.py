@@ -27,6 +27,15 @@ MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sand
 # What a thumbnail shows when its file is not there (not made yet, or gone from the disk).
 PLACEHOLDER = "gaitu/picture-missing.svg"
 
+# The owner's pictures (behind their login or token): a stored picture's URL never shows
+# other bytes, so their own browser may keep it, and "private" keeps it out of every shared
+# cache. That copy is theirs, in a browser they signed in with, as the pictures are.
+OWNER_CACHE = "private, max-age=31536000, immutable"
+# A shared page and its pictures: kept by no cache, neither a proxy nor the browser, so that a
+# revoked link shows nothing more anywhere, at once; and should a cache keep it all the same
+# (a browser's back button may), it must ask again before showing it.
+SHARE_CACHE = "private, no-cache, no-store"
+
 
 @login_not_required
 def media(
@@ -37,7 +46,7 @@ def media(
     if user is None or kind not in MEDIA_KINDS or variant not in MEDIA_VARIANTS:
         raise Http404
     image = stored_picture(kind, edit_id=edit_id, edit__owner=user, position=position)
-    return picture_response(image, kind, variant, cache="private")
+    return picture_response(image, kind, variant, shared=False)
 
 
 def stored_picture(kind: str, **lookup: object) -> SourceImage | ResultImage:
@@ -48,7 +57,7 @@ def stored_picture(kind: str, **lookup: object) -> SourceImage | ResultImage:
 
 
 def picture_response(
-    image: SourceImage | ResultImage, kind: str, variant: str, *, cache: str
+    image: SourceImage | ResultImage, kind: str, variant: str, *, shared: bool
 ) -> HttpResponseBase:
     """The picture's bytes; a stand-in for a missing thumbnail, 404 for a missing picture.
 
@@ -61,7 +70,7 @@ def picture_response(
         try:
             response = FileResponse(_thumbnail_file(image), content_type="image/webp")
         except OSError:
-            return _placeholder(cache)
+            return _placeholder(shared)
     else:
         try:
             body = _open_picture(image)
@@ -75,10 +84,7 @@ def picture_response(
             as_attachment=variant == "download",
             filename=_download_name(image, kind),
         )
-    # A private URL of a stored picture never shows other bytes, so browsers may keep it.
-    response["Cache-Control"] = (
-        "private, max-age=31536000, immutable" if cache == "private" else "no-cache"
-    )
+    response["Cache-Control"] = SHARE_CACHE if shared else OWNER_CACHE
     response["Content-Security-Policy"] = MEDIA_CSP
     return response
 
@@ -89,10 +95,10 @@ def _thumbnail_file(image: SourceImage | ResultImage) -> IO[bytes]:
     return image.thumbnail.open("rb")
 
 
-def _placeholder(cache: str) -> HttpResponse:
+def _placeholder(shared: bool) -> HttpResponse:
     """The stand-in tile, never kept for good: the real thumbnail may come (back) later."""
     response = HttpResponse(_placeholder_bytes(), content_type="image/svg+xml")
-    response["Cache-Control"] = "private, no-cache" if cache == "private" else "no-cache"
+    response["Cache-Control"] = SHARE_CACHE if shared else "private, no-cache"
     response["Content-Security-Policy"] = MEDIA_CSP
     return response
 

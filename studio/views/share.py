@@ -15,7 +15,7 @@ from editor.models import Share
 from studio.http import AuthenticatedHtmxRequest
 
 from .cards import card_or_page, own_edit
-from .media import MEDIA_KINDS, MEDIA_VARIANTS, picture_response, stored_picture
+from .media import MEDIA_KINDS, MEDIA_VARIANTS, SHARE_CACHE, picture_response, stored_picture
 
 
 @require_POST
@@ -49,7 +49,9 @@ def _shared(token: str) -> Share:
 def shared(request: HttpRequest, token: str) -> HttpResponse:
     """The public page of a shared result: no login, nothing else of the owner's."""
     share = _shared(token)
-    return render(request, "studio/shared.html", {"share": share, "edit": share.edit})
+    response = render(request, "studio/shared.html", {"share": share, "edit": share.edit})
+    response["Cache-Control"] = SHARE_CACHE  # a revoked link must stop working everywhere
+    return response
 
 
 @login_not_required
@@ -62,5 +64,4 @@ def shared_media(
     if kind == "source" and not share.show_original:
         raise Http404
     image = stored_picture(kind, edit=share.edit, position=position)
-    # Public, but not for shared caches: a revoked link must stop working everywhere.
-    return picture_response(image, kind, variant, cache="no-cache")
+    return picture_response(image, kind, variant, shared=True)

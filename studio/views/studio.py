@@ -11,7 +11,13 @@ from django_htmx.http import reswap, retarget
 
 from editor.forms import EditForm
 from editor.gateways import offered_models
-from editor.limits import body_too_large, storage_failure, storage_refusal, submission_limit
+from editor.limits import (
+    body_too_large,
+    storage_failure,
+    storage_refusal,
+    submission_limit,
+    upload_too_large_message,
+)
 from editor.models import Edit, ResultImage
 from studio.http import AuthenticatedHtmxRequest
 
@@ -63,8 +69,8 @@ def _render_studio(
 
 def _submit_from_studio(request: AuthenticatedHtmxRequest) -> HttpResponse:
     refusal, status = None, 400
-    if body_too_large(request):
-        refusal, status = _("The upload is too large or has too many files."), 413
+    if body_too_large(request):  # webapp/request_limits.py refuses it first; this is a fallback
+        refusal, status = upload_too_large_message(), 413
     elif limit := submission_limit(request.user):
         refusal, status = limit.message, 429
     elif no_room := storage_refusal(request.user):
@@ -75,6 +81,8 @@ def _submit_from_studio(request: AuthenticatedHtmxRequest) -> HttpResponse:
             form = EditForm(request.POST, files, owner=request.user)
             if form.is_valid():
                 return _submitted(request, form)
+            if form.has_error("images", "file_too_large"):
+                status = 413
         except (RequestDataTooBig, TooManyFilesSent):
             refusal = _("The upload is too large or has too many files.")
         except (OSError, DatabaseError) as exc:
@@ -89,6 +97,18 @@ def _submit_from_studio(request: AuthenticatedHtmxRequest) -> HttpResponse:
         response = render(request, "studio/studio.html#upload-form", context)
         return reswap(retarget(response, "#upload-form"), "outerHTML")
     return _render_studio(request, form, refusal=refusal, status=status)
+
+
+def upload_refused(request: AuthenticatedHtmxRequest, refusal: str) -> HttpResponse:
+    """htmx's answer to an upload too large to read (webapp/request_limits.py): a fresh form
+    that says so, as for any refused submission.
+
+    It is given before the view's own checks (two-factor sign-in among them) have run, so it
+    is the form alone, which holds nothing of the person's own.
+    """
+    context = {"form": EditForm(owner=request.user), "refusal": refusal, "presets": PRESETS}
+    response = render(request, "studio/studio.html#upload-form", context)
+    return reswap(retarget(response, "#upload-form"), "outerHTML")
 
 
 def _form_kept(request: AuthenticatedHtmxRequest, *, keep_text: bool) -> EditForm:

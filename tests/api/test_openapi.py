@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from editor.models import Edit
 from exports.models import GalleryExport
+from gateway.failures import CODES, LINK_REFUSALS
 from tests.support.factories import upload
 
 SPEC_URL = "/api/v1/openapi.json"
@@ -98,6 +99,18 @@ def test_the_upload_form_is_described_as_the_form_reads_it(spec, settings):
     ]  # fmt: skip
 
 
+def test_the_failure_codes_and_reasons_are_documented(spec):
+    """Every code an edit can fail with, and every rule a result link can be refused by."""
+    failure = spec["components"]["schemas"]["Failure"]
+    assert failure["required"] == ["code", "reason", "message", "detail"]
+    for code in CODES:
+        assert f"`{code}`" in failure["properties"]["code"]["description"]
+    for rule in LINK_REFUSALS:
+        assert f"`{rule}`" in failure["properties"]["reason"]["description"]
+    create = spec["paths"]["/api/v1/edits"]["post"]["description"]
+    assert "`file_too_large`" in create and "`request_too_large`" in create
+
+
 def test_every_documented_operation_behaves_as_described(call, spec, run_jobs, settings):
     call("get", "/models", 200)
     call("get", "/edits", 401, token=None)
@@ -141,9 +154,14 @@ def test_every_documented_operation_behaves_as_described(call, spec, run_jobs, s
     assert call("get", "/account", 200).json()["storage_quota_bytes"] == 2**20
     settings.GAITU_STORAGE_QUOTA_MB = 0
     settings.GAITU_UPLOAD_MAX_MB = 1
-    call(
+    whole = call(
         "post", "/edits", 413, data={"instruction": "x", "image": upload(data=b"\xff" * 6 * 2**20)}
     )
+    assert whole.json()["error"]["code"] == "request_too_large"
+    one = call(
+        "post", "/edits", 413, data={"instruction": "x", "image": upload(data=b"\xff" * 2 * 2**20)}
+    )
+    assert one.json()["error"]["code"] == "file_too_large"
 
     # The gallery as a ZIP (the download itself, and imports that work: test_exports_api.py).
     with run_jobs():

@@ -90,3 +90,29 @@ def test_someone_elses_edit_cannot_be_shared(client, stranger, finished):
 
 def test_unknown_tokens_are_404(client, db):
     assert client.get(reverse("shared", args=["x" * 43])).status_code == 404
+
+
+def test_a_shared_page_and_its_pictures_are_kept_by_no_cache(owner_client, visitor, finished):
+    """So that a revoked link stops showing anything at once, in every proxy and browser."""
+    link = share(owner_client, finished, show_original="1")
+    answers = [visitor.get(reverse("shared", args=[link.token]))]
+    for kind in ("source", "result"):
+        for variant in ("full", "thumb", "download"):
+            answers.append(
+                visitor.get(reverse("shared_media", args=[link.token, kind, 0, variant]))
+            )
+    finished.results.get().thumbnail.delete()  # the stand-in tile too
+    answers.append(visitor.get(reverse("shared_media", args=[link.token, "result", 0, "thumb"])))
+    assert answers[-1]["Content-Type"] == "image/svg+xml"
+    for answer in answers:
+        assert answer.status_code == 200
+        directives = {part.strip() for part in answer["Cache-Control"].split(",")}
+        assert {"private", "no-store"} <= directives, answer["Cache-Control"]
+
+
+def test_the_owners_own_pictures_may_stay_in_their_browser(owner_client, finished):
+    """Behind their login: never in a shared cache (private), kept by their browser, since a
+    picture's URL never shows other bytes."""
+    for kind in ("source", "result"):
+        response = owner_client.get(reverse("media", args=[finished.pk, kind, 0, "full"]))
+        assert response["Cache-Control"] == "private, max-age=31536000, immutable"

@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A body over its limit is answered 413 unread; last, as its answer uses the ones above.
+    "webapp.request_limits.RequestLimitMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -127,7 +129,8 @@ STORAGES = {
 # Uploads above this many bytes go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 2**20
 FILE_UPLOAD_TEMP_DIR = None
-# Whole request bodies: every allowed picture at the per-file limit, plus the form fields.
+# A request's form fields, its files not counted (Django's own check). The whole body is
+# limited before it is read, to what an edit can need (webapp/request_limits.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 DATA_UPLOAD_MAX_NUMBER_FILES = GAITU_MAX_INPUTS + 1
 

@@ -22,15 +22,28 @@ def test_data_uri_with_line_breaks_and_no_padding() -> None:
     [
         ("data:image/png;base64,iVBO!!!!", "bad base64 in data URI"),
         ("data:image/png;base64,iVBORw0KG", "bad base64 in data URI"),  # 4n+1 characters
-        (f"data:text/html;base64,{B64}", "data URI is text/html, not an image"),
-        (f"data:;base64,{B64}", "data URI is text/plain, not an image"),
-        ("data:image/png,%89PNG", "data URI is not base64"),
         ("data:image/png;base64,PGh0bWw+", "not an image (image/png)"),
         ("data:image/png;base64," + base64.b64encode(NOISY_PNG[:3000]).decode(), "broken PNG"),
     ],
 )
 def test_bad_data_uris(uri: str, reason: str) -> None:
     assert fails(uri).reason.startswith(reason)
+
+
+@pytest.mark.parametrize(
+    ("uri", "reason"),
+    [
+        (f"data:text/html;base64,{B64}", "data URI is text/html, not an image"),
+        (f"data:;base64,{B64}", "data URI is text/plain, not an image"),
+        ("data:text/html,<script>alert(1)</script>", "data URI is text/html, not an image"),
+        ("data:image/png,%89PNG", "data URI is not base64"),
+    ],
+)
+def test_data_uris_that_are_not_inline_pictures_are_refused(uri: str, reason: str) -> None:
+    """Only data:image/…;base64 is an inline picture; any other data URI is a link of a kind
+    Gaitu does not follow, as ftp: is."""
+    refused = fails(uri, "link_blocked")
+    assert (refused.reason, refused.refusal) == (reason, "scheme_not_allowed")
 
 
 def test_data_uri_over_cap() -> None:

@@ -29,10 +29,12 @@ def test_redirect_to_forbidden_target_blocked(server: Server, location, reason, 
 
 
 def test_redirect_from_public_name_to_private_name_blocked(server: Server, monkeypatch) -> None:
-    monkeypatch.setattr(fetch, "address_problem", lambda a: None if a == "127.0.0.1" else "bad")
+    inside = fetch.Refusal("private_address", "bad")
+    monkeypatch.setattr(fetch, "address_problem", lambda a: None if a == "127.0.0.1" else inside)
     fake_dns(monkeypatch, {"public.test": ["127.0.0.1"], "inside.test": ["10.0.0.5"]})
     server.routes["/r"] = redirect("http://inside.test/x.png")
-    assert fails(f"http://public.test:{server.port}/r", "link_blocked").reason == "bad"
+    refused = fails(f"http://public.test:{server.port}/r", "link_blocked")
+    assert (refused.reason, refused.refusal) == ("bad", "private_address")
 
 
 @pytest.mark.parametrize(("hops", "succeeds"), [(3, True), (4, False)])
