@@ -12,6 +12,7 @@ from django.urls import reverse
 import live.hub
 from editor.models import Edit
 from live.hub import Hub, read_card_states
+from tests.support.hub_reads import hub_reads_in_the_test_thread  # noqa: F401  (autouse)
 
 RUNNING = ("running", "generating", 10, 0, "", None)
 DEADLINE = 30  # seconds: a scenario that hangs fails instead
@@ -46,21 +47,6 @@ class FeedTheTestWorks:
 
     def close(self):
         self.closed = True
-
-
-class ReadsInTheTestThread:
-    """The test's rows are in its transaction, seen only on its own thread's connection."""
-
-    async def run(self, call, *args):
-        return await sync_to_async(call)(*args)
-
-    async def close(self):
-        pass
-
-
-@pytest.fixture(autouse=True)
-def hub_reads_in_the_test_thread(monkeypatch):
-    monkeypatch.setattr(live.hub, "HubThread", ReadsInTheTestThread)
 
 
 NOTHING = "nothing"

@@ -9,22 +9,7 @@ from django.urls import reverse
 
 import live.hub
 from editor.models import Edit, Share
-
-
-class ReadsInTheTestThread:
-    """Where the hub reads, in these tests: the test's rows are in its transaction, which only
-    its own thread's connection sees. (The end-to-end tests run the hub's own thread.)"""
-
-    async def run(self, call, *args):
-        return await sync_to_async(call)(*args)
-
-    async def close(self):
-        pass
-
-
-@pytest.fixture(autouse=True)
-def hub_reads_in_the_test_thread(monkeypatch):
-    monkeypatch.setattr(live.hub, "HubThread", ReadsInTheTestThread)
+from tests.support.hub_reads import hub_reads_in_the_test_thread  # noqa: F401  (autouse)
 
 
 def read_events(response, between=None):
