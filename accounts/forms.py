@@ -50,8 +50,16 @@ class LoginCodeForm(forms.Form):
 
 
 class SetupCodeForm(forms.Form):
-    """Setting up: the code the app shows once it has the secret, to prove it has it."""
+    """Setting up: the person's password (someone at an unattended, logged-in browser must not
+    be able to tie the account to their own phone), and the code the app shows once it has
+    the secret, to prove it has it."""
 
+    password = forms.CharField(
+        label=gettext_lazy("Your password"),
+        max_length=4096,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
     code = forms.CharField(
         label=gettext_lazy("Code from the app"),
         max_length=16,

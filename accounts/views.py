@@ -305,18 +305,22 @@ def person_toggle(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @two_factor_not_required
 @never_cache
+@sensitive_post_parameters()
 def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up an authenticator app: scan the QR code (or type the secret), then confirm with
     a code. Reachable before two-factor is set up when the installation requires it."""
     secret = two_factor.setup_secret(request)
     form = SetupCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        device = two_factor.confirm_setup(request, request.user, form.cleaned_data["code"])
-        if device is not None:
+        refusal = _check_password(request, form.cleaned_data["password"])
+        if refusal is not None:
+            form.add_error("password", refusal)
+        elif device := two_factor.confirm_setup(request, request.user, form.cleaned_data["code"]):
             otp_login(request, device)  # this session has now given the second factor
             next_url = _next_url(request)
             return redirect(f"{reverse('two_factor_codes')}?{urlencode({'next': next_url})}")
-        form.add_error("code", _("That code does not match. Check the app and try again."))
+        else:
+            form.add_error("code", _("That code does not match. Check the app and try again."))
     context = {
         "form": form,
         "picture": two_factor.setup_picture(request.user, secret),
@@ -361,6 +365,17 @@ def two_factor_off(request: AuthenticatedHttpRequest) -> HttpResponse:
     two_factor.turn_off(request.user)
     messages.success(request, _("Two-factor sign-in is off."))
     return redirect("two_factor_setup" if settings.GAITU_REQUIRE_2FA else "account")
+
+
+def _check_password(request: AuthenticatedHttpRequest, password: str) -> str | None:
+    """None when it is the person's password; else why not. Tries count like logins."""
+    attempt = begin_login_attempt(request, request.user.get_username())
+    if isinstance(attempt, Refusal):
+        return attempt.message
+    if not request.user.check_password(password):
+        return _("That is not your password.")
+    attempt.succeeded()
+    return None
 
 
 def _confirm_identity(request: AuthenticatedHttpRequest) -> HttpResponse | None:

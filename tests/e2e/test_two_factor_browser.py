@@ -51,6 +51,7 @@ def test_set_up_then_log_in_with_a_code(live, browser, scheme):
     page.screenshot(path=SCREENSHOTS / f"two-factor-setup-{scheme}.png", full_page=True)
 
     secret = page.locator("#two-factor-secret").inner_text()
+    page.fill("#id_password", PASSWORD)
     page.fill("#id_code", app_code(secret))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
     codes = page.locator("#recovery-codes li")

@@ -57,13 +57,17 @@ def test_setting_up_shows_the_qr_code_and_the_secret_then_the_codes_once(owner_c
     assert shown.replace(" ", "") == written
     assert owner_client.get(reverse("two_factor_setup")).context["picture"]["secret"] == shown
 
-    wrong = owner_client.post(reverse("two_factor_setup"), {"code": "000000"})
+    wrong = owner_client.post(reverse("two_factor_setup"), {"code": "000000", "password": PASSWORD})
     assert "does not match" in wrong.text
-    malformed = owner_client.post(reverse("two_factor_setup"), {"code": "12ab"})
+    malformed = owner_client.post(
+        reverse("two_factor_setup"), {"code": "12ab", "password": PASSWORD}
+    )
     assert "Enter the 6 digits" in malformed.text
     assert not TOTPDevice.objects.exists()
 
-    done = owner_client.post(reverse("two_factor_setup"), {"code": code_for(secret)})
+    done = owner_client.post(
+        reverse("two_factor_setup"), {"code": code_for(secret), "password": PASSWORD}
+    )
     assert done["Location"].startswith(reverse("two_factor_codes"))
     device = TOTPDevice.objects.get(user=owner)
     assert device.confirmed and device.key == secret
@@ -75,6 +79,25 @@ def test_setting_up_shows_the_qr_code_and_the_secret_then_the_codes_once(owner_c
     assert sorted(codes) == sorted(StaticToken.objects.values_list("token", flat=True))
     assert owner_client.get(reverse("two_factor_codes"))["Location"] == reverse("account")
     assert "On: logging in takes" in owner_client.get(reverse("account")).text
+
+
+def test_setting_up_needs_the_password_and_wrong_ones_count_like_logins(owner_client, owner):
+    """Someone at a browser left logged in must not tie the account to their own phone."""
+    owner_client.get(reverse("two_factor_setup"))
+    secret = owner_client.session[two_factor.SETUP_SECRET_KEY]
+    for _ in range(throttle.ACCOUNT_FAILURES_ALLOWED):
+        wrong = owner_client.post(
+            reverse("two_factor_setup"), {"code": code_for(secret), "password": "guess"}
+        )
+        assert "That is not your password." in wrong.text
+    assert not TOTPDevice.objects.exists()
+    assert AuthAttempt.objects.count() == throttle.ACCOUNT_FAILURES_ALLOWED
+    # Then the account is paused, as after wrong logins: the right password waits too.
+    refused = owner_client.post(
+        reverse("two_factor_setup"), {"code": code_for(secret), "password": PASSWORD}
+    )
+    assert "Too many failed attempts for this account" in refused.text
+    assert not TOTPDevice.objects.exists()
 
 
 def test_the_account_page_offers_to_set_it_up(owner_client):
@@ -233,7 +256,10 @@ def test_required_sends_the_person_to_set_up_and_nowhere_else(client, owner, req
     assert page.status_code == 200 and "asks every account" in page.text
 
     secret = client.session[two_factor.SETUP_SECRET_KEY]
-    done = client.post(step_one["Location"], {"code": code_for(secret), "next": "/gallery/"})
+    done = client.post(
+        step_one["Location"],
+        {"code": code_for(secret), "password": PASSWORD, "next": "/gallery/"},
+    )
     codes_page = client.get(done["Location"])
     assert len(codes_page.context["codes"]) == two_factor.RECOVERY_CODES
     assert 'href="/gallery/"' in codes_page.text
