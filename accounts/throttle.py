@@ -9,7 +9,6 @@ accounts. Every try is counted in the database (AuthAttempt) before the secret i
 removed again if it was right, so tries sent at the same moment cannot slip past the count.
 """
 
-import ipaddress
 import math
 import secrets
 import unicodedata
@@ -25,6 +24,8 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
+
+from webapp.server_limits import address_key as client_address_key
 
 from .models import AuthAttempt
 
@@ -42,7 +43,6 @@ DEVICE_FAILURES_ALLOWED = 5
 # one address has room for its typos, one address cannot guess at many accounts, and IPv6
 # clients (who easily have a whole /64 to themselves) are counted by that network.
 ADDRESS_FAILURES_ALLOWED = 20
-IPV6_PREFIX = 64
 # Ten sign-up forms an hour per address: a family signing up, not a script making accounts.
 SIGNUP_WINDOW = timedelta(hours=1)
 SIGNUPS_ALLOWED = 10
@@ -68,16 +68,9 @@ def account_key(username: str) -> str:
 
 
 def address_key(address: str) -> str:
-    """The client address for counting; an IPv6 one as its /64 network."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address[:64]  # not an IP (a test client, a Unix socket): counted as given
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
-    return str(ip)
+    """The client address for counting, as the web server counts its connections (an IPv6
+    one by its /64), cut to fit the column."""
+    return client_address_key(address)[:64]
 
 
 class Reason(StrEnum):
