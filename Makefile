@@ -15,7 +15,11 @@ for c in "$$PYTHON" "$$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python3" \
 done; exit 1
 endef
 
-.PHONY: run test lint format bench messages clean
+.PHONY: run test test-embedded test-scale lint format bench messages clean
+
+# Any of these set: the scale-out profile (PostgreSQL, Redis, S3), whose libraries `make run`
+# then installs by itself.
+SCALE_OUT := $(strip $(DATABASE_URL)$(GAITU_QUEUE_URL)$(GAITU_S3_BUCKET))
 
 $(VENV)/.python:
 	@py=$$($(find_python)) || { echo "Gaitu needs Python 3.12 or newer, and none was found." \
@@ -28,17 +32,33 @@ $(VENV)/.runtime: $(VENV)/.python requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+$(VENV)/.scale: $(VENV)/.runtime requirements-scale.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-scale.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.scale requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime $(if $(SCALE_OUT),$(VENV)/.scale)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	exec $(PY) manage.py serve
 
-test: $(VENV)/.dev
+# The whole suite on the embedded default, then all but the browser tests again on real
+# PostgreSQL, Redis and S3 servers that the run starts itself (tests/support/scale_profile.py).
+test: test-embedded
+
+test-embedded: $(VENV)/.dev
 	$(PY) -m pytest
+
+test-scale: $(VENV)/.dev node_modules/.installed
+	$(PY) -m tests.support.scale_profile -m "not browser"
+
+# s3rver, the S3 server of the scale-out test profile (package.json).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

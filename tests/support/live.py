@@ -12,8 +12,12 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.servers import fresh_deployment
+
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long pass phrase"  # of every person the live tests make
+# This run is on PostgreSQL, Redis and S3 (tests/support/scale_profile.py).
+SCALE_PROFILE = os.environ.get("GAITU_TEST_PROFILE") == "scale"
 
 
 def free_port() -> int:
@@ -39,6 +43,8 @@ class Gaitu:
             "MALLOC_ARENA_MAX": "2",  # as `manage.py serve` sets it
             # The free-space floor is about the machine: the tests that are about it set it.
             "GAITU_MIN_FREE_MB": "0",
+            # The scale-out profile: a database, queue and bucket of this installation's own.
+            **(fresh_deployment(os.environ) if SCALE_PROFILE else {}),
             **extra_env,
         }
         self.manage("migrate", "--noinput")

@@ -127,7 +127,7 @@ def test_json_that_is_not_an_object_says_so(env, monkeypatch, value):
 
 def test_only_gaitu_py_reads_the_environment():
     """The one place to look: the other parts get their values from gaitu.py."""
-    for part in ("base.py", "security.py", "queue.py"):
+    for part in ("base.py", "security.py", "queue.py", "scale.py"):
         source = (SETTINGS_DIR / part).read_text()
         for reading in ("os.environ", "getenv", "env.", "import env"):
             assert reading not in source, f"{part} reads the environment ({reading})"
@@ -135,7 +135,9 @@ def test_only_gaitu_py_reads_the_environment():
 
 # --- What a fresh process gets from webapp.settings ------------------------------------------
 
-DEVELOPER_NAMES = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "TIME_ZONE"}
+DEVELOPER_NAMES = {
+    "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "TIME_ZONE", "DATABASE_URL",
+}  # fmt: skip
 
 
 def settings_process(
@@ -184,6 +186,12 @@ def test_the_defaults_of_a_fresh_installation(tmp_path):
     settings = settings_for(tmp_path)
     gaitu = {name: value for name, value in settings.items() if name.startswith("GAITU_")}
     assert gaitu == {
+        "GAITU_S3_BUCKET": "",
+        "GAITU_S3_ENDPOINT_URL": "",
+        "GAITU_S3_REGION": "",
+        "GAITU_S3_ACCESS_KEY_ID": "",
+        "GAITU_S3_SECRET_ACCESS_KEY": "",
+        "GAITU_S3_ADDRESSING_STYLE": "",
         "GAITU_API_BASE": "",
         "GAITU_API_KEY": "",
         "GAITU_DEMO": True,
@@ -218,6 +226,8 @@ def test_the_defaults_of_a_fresh_installation(tmp_path):
         "GAITU_WORKER_THREADS": 16,
         "GAITU_QUEUE_URL": "",
         "GAITU_HEARTBEAT_TIMEOUT": 120.0,
+        "GAITU_SCALE_OUT": False,
+        "GAITU_WEB_PROCESSES": 1,
         "GAITU_HTTPS": False,
         "GAITU_HSTS_PRELOAD": False,
         "GAITU_SSL_REDIRECT": True,
@@ -325,24 +335,6 @@ def test_bad_extra_body_stops_the_settings(tmp_path):
     assert line == (
         "django.core.exceptions.ImproperlyConfigured: "
         'GAITU_EXTRA_BODY must be a JSON object, like {"key": "value"}'
-    )
-
-
-@pytest.mark.parametrize(
-    "url", ["redis://queue-host:6379/0", "rediss://queue-host:6380/1", "unix:///run/redis.sock"]
-)
-def test_a_redis_queue(tmp_path, url):
-    huey = settings_for(tmp_path, GAITU_QUEUE_URL=url)["HUEY"]
-    assert huey["huey_class"] == "huey.RedisHuey"
-    assert huey["url"] == url
-    assert huey["blocking"] is True
-
-
-def test_any_other_queue_is_refused(tmp_path):
-    line = failure_for(tmp_path, GAITU_QUEUE_URL="amqp://queue-host")
-    assert line == (
-        "django.core.exceptions.ImproperlyConfigured: "
-        "GAITU_QUEUE_URL must be a redis:// URL (or unset for SQLite)."
     )
 
 

@@ -2,7 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from webapp.settings.gaitu import BASE_DIR, DATA_DIR, GAITU_MAX_INPUTS
+from webapp.settings.gaitu import BASE_DIR, DATA_DIR, DATABASE_URL, GAITU_MAX_INPUTS
+from webapp.settings.scale import database_from_url, picture_storage
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -78,17 +79,16 @@ TEMPLATES = [
 # SQLite in WAL mode with IMMEDIATE transactions and a 30 s wait for the write lock (retried
 # every millisecond, see webapp/sqlite): the web server and the worker's threads write
 # concurrently, and this is what keeps "database is locked" away.
-DATABASES = {
-    "default": {
-        "ENGINE": "webapp.sqlite",  # Django's, with lock waits that end when it is free
-        "NAME": DATA_DIR / "gaitu.sqlite3",
-        "OPTIONS": {
-            "timeout": 30,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
-    }
+SQLITE_DATABASE = {
+    "ENGINE": "webapp.sqlite",  # Django's, with lock waits that end when it is free
+    "NAME": DATA_DIR / "gaitu.sqlite3",
+    "OPTIONS": {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    },
 }
+DATABASES = {"default": database_from_url(DATABASE_URL) if DATABASE_URL else SQLITE_DATABASE}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -120,7 +120,8 @@ MEDIA_ROOT = DATA_DIR / "media"
 # No MEDIA_URL is routed: every picture goes through a view that checks who may see it.
 MEDIA_URL = "/media-not-served/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Pictures: in the data folder, or in an S3 bucket shared by every machine (storage.py).
+    "default": picture_storage(),
     # collectstatic writes each file under a name with its content's hash (cached for good by
     # browsers: ServeStatic sends "immutable" for those) and a gzip copy next to it.
     "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},

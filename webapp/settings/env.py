@@ -104,7 +104,21 @@ env = Env()
 # --- The test suite's environment ------------------------------------------------------------
 
 # Variables of a developer's own installation that a test run must never see.
-DEVELOPER_VARIABLES = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+DEVELOPER_VARIABLES = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL"}
+# The servers of the scale-out test profile (tests/support/scale_profile.py, which starts them
+# and sets GAITU_TEST_PROFILE=scale): the one run in which these are kept.
+SCALE_TEST_VARIABLES = {
+    "GAITU_TEST_PROFILE",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "GAITU_QUEUE_URL",
+    "GAITU_S3_BUCKET",
+    "GAITU_S3_ENDPOINT_URL",
+    "GAITU_S3_REGION",
+    "GAITU_S3_ACCESS_KEY_ID",
+    "GAITU_S3_SECRET_ACCESS_KEY",
+    "GAITU_S3_ADDRESSING_STYLE",
+}
 
 
 def clean_environment_for_tests() -> None:
@@ -113,8 +127,9 @@ def clean_environment_for_tests() -> None:
     Called by webapp/settings/__init__.py before any setting is read, when the test settings
     are the ones being loaded: Python imports the package before webapp/settings/test.py.
     """
+    kept = SCALE_TEST_VARIABLES if os.environ.get("GAITU_TEST_PROFILE") == "scale" else set()
     for name in list(os.environ):
-        if name.startswith("GAITU_") or name in DEVELOPER_VARIABLES:
+        if (name.startswith("GAITU_") or name in DEVELOPER_VARIABLES) and name not in kept:
             del os.environ[name]
     os.environ["GAITU_DATA_DIR"] = tempfile.mkdtemp(prefix="gaitu-test-")
     os.environ["GAITU_DEMO_LATENCY"] = "0.2"

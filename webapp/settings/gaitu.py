@@ -9,6 +9,8 @@ import os
 import secrets
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from webapp.settings.env import env
 
 # The project folder: code, templates, static sources, translations.
@@ -19,6 +21,22 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # All state lives under GAITU_DATA_DIR: the database, media, the task queue and the secret key.
 DATA_DIR: Path = Path(env.str("GAITU_DATA_DIR", str(BASE_DIR / "data"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+# --- Several machines: PostgreSQL, Redis, S3 (README: Running on several machines) ----------
+
+# postgres://user:password@host:5432/name; unset = SQLite in the data folder.
+DATABASE_URL: str = env.str("DATABASE_URL", "")
+# Pictures in this S3 bucket instead of the data folder; unset = on local disk.
+GAITU_S3_BUCKET: str = env.str("GAITU_S3_BUCKET", "")
+# The object store's address, e.g. http://minio:9000; unset = Amazon S3 itself.
+GAITU_S3_ENDPOINT_URL: str = env.str("GAITU_S3_ENDPOINT_URL", "")
+# The bucket's region; unset = the client's default (us-east-1 for most S3-compatible stores).
+GAITU_S3_REGION: str = env.str("GAITU_S3_REGION", "")
+# The store's credentials; unset = boto3's own chain (instance roles, ~/.aws).
+GAITU_S3_ACCESS_KEY_ID: str = env.str("GAITU_S3_ACCESS_KEY_ID", "")
+GAITU_S3_SECRET_ACCESS_KEY: str = env.str("GAITU_S3_SECRET_ACCESS_KEY", "")
+# path (http://host/bucket/key: most self-hosted stores) or virtual (http://bucket.host/key).
+GAITU_S3_ADDRESSING_STYLE: str = env.str("GAITU_S3_ADDRESSING_STYLE", "")
 
 # --- The gateway -----------------------------------------------------------------------------
 
@@ -107,10 +125,20 @@ GAITU_MIN_FREE_MB: int = max(0, env.int("GAITU_MIN_FREE_MB", 500))
 
 # Edits one worker process runs at once.
 GAITU_WORKER_THREADS: int = env.int("GAITU_WORKER_THREADS", 16)
-# redis://, rediss:// or unix:// to share the job queue between machines; unset = SQLite.
+# redis://, rediss://, unix:// or postgres:// to share the job queue between machines; unset =
+# the PostgreSQL database of DATABASE_URL if there is one, else SQLite in the data folder.
 GAITU_QUEUE_URL: str = env.str("GAITU_QUEUE_URL", "")
 # Seconds without a heartbeat before a running edit counts as interrupted.
 GAITU_HEARTBEAT_TIMEOUT: float = env.float("GAITU_HEARTBEAT_TIMEOUT", 120.0)
+
+# Any of these makes the scale-out profile: several processes on several machines share the
+# database, the queue and the pictures.
+GAITU_SCALE_OUT: bool = bool(DATABASE_URL or GAITU_QUEUE_URL or GAITU_S3_BUCKET)
+# Processes of the web server: with several, requests are shared between them by the kernel.
+# Default: one on the embedded profile (SQLite has one writer anyway), one per core otherwise.
+GAITU_WEB_PROCESSES: int = max(
+    1, env.int("GAITU_WEB_PROCESSES", (os.cpu_count() or 1) if GAITU_SCALE_OUT else 1)
+)
 
 # --- HTTPS (security.py) ---------------------------------------------------------------------
 
@@ -134,8 +162,27 @@ def _persistent_secret_key() -> str:
     return key_file.read_text().strip()
 
 
-# Signs sessions and share links; unset = the key generated once into DATA_DIR/secret_key.
-SECRET_KEY: str = env.str("SECRET_KEY", "") or _persistent_secret_key()
+def _shared_secret_key() -> str:
+    """Every machine must sign with the same key: one generated per machine would log people
+    out and refuse forms whenever a request reaches a machine other than the last."""
+    key = env.str("SECRET_KEY", "")
+    if not key:
+        raise ImproperlyConfigured(
+            "Set SECRET_KEY: with DATABASE_URL, GAITU_QUEUE_URL or GAITU_S3_BUCKET set, Gaitu "
+            "may run on several machines, and all of them must sign sessions, forms and share "
+            "links with the same key. Make one with: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'"
+        )
+    return key
+
+
+# Signs sessions and share links; unset = the key generated once into DATA_DIR/secret_key
+# (required in the scale-out profile, the same on every machine).
+SECRET_KEY: str = (
+    _shared_secret_key()
+    if GAITU_SCALE_OUT
+    else env.str("SECRET_KEY", "") or _persistent_secret_key()
+)
 # Django's debug mode.
 DEBUG: bool = env.bool("DEBUG", False)
 # Host names the site answers to (add yours when serving beyond loopback).

@@ -1,10 +1,14 @@
-"""Background jobs: huey, on SQLite in the data folder, or on Redis shared between machines."""
+"""Background jobs: huey, on SQLite in the data folder, or shared between machines on Redis or
+PostgreSQL."""
 
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from webapp.settings.gaitu import DATA_DIR, GAITU_QUEUE_URL, GAITU_WORKER_THREADS
+from webapp.settings.gaitu import DATA_DIR, DATABASE_URL, GAITU_QUEUE_URL, GAITU_WORKER_THREADS
+from webapp.settings.scale import require_scale_libraries
+
+_POSTGRES = ("postgres://", "postgresql://")
 
 TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
 HUEY_CONSUMER = {
@@ -19,19 +23,37 @@ HUEY_CONSUMER = {
     "check_worker_health": True,
 }
 HUEY: dict[str, Any]
-if GAITU_QUEUE_URL.startswith(("redis://", "rediss://", "unix://")):
-    # Workers on several machines share one Redis queue (pip install redis).
+queue_url = GAITU_QUEUE_URL or (DATABASE_URL if DATABASE_URL.startswith(_POSTGRES) else "")
+if queue_url.startswith(("redis://", "rediss://", "unix://")):
+    # Workers on several machines share one Redis queue; an idle one blocks on it (BRPOP),
+    # so a new job wakes it at once wherever it runs.
+    require_scale_libraries("GAITU_QUEUE_URL", "redis")
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "gaitu",
-        "url": GAITU_QUEUE_URL,
+        "url": queue_url,
         "blocking": True,
         "immediate": False,
         "results": True,
         "consumer": HUEY_CONSUMER,
     }
-elif GAITU_QUEUE_URL:
-    raise ImproperlyConfigured("GAITU_QUEUE_URL must be a redis:// URL (or unset for SQLite).")
+elif queue_url.startswith(_POSTGRES):
+    # Or one PostgreSQL queue (the database's own, unless GAITU_QUEUE_URL names another): a
+    # job is taken with SKIP LOCKED, and idle workers wait on LISTEN for the NOTIFY sent with it.
+    require_scale_libraries("GAITU_QUEUE_URL", "psycopg")
+    HUEY = {
+        "huey_class": "huey.PostgresHuey",
+        "name": "gaitu",
+        "dsn": "postgresql://" + queue_url.split("://", 1)[1],
+        "blocking": True,
+        "immediate": False,
+        "results": True,
+        "consumer": HUEY_CONSUMER,
+    }
+elif queue_url:
+    raise ImproperlyConfigured(
+        "GAITU_QUEUE_URL must be a redis:// or postgres:// URL (or unset for SQLite)."
+    )
 else:
     HUEY = {
         "huey_class": "worker.queue.NudgedSqliteHuey",  # wakes the worker at once

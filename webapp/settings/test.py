@@ -16,12 +16,12 @@ if os.environ.get("DJANGO_SETTINGS_MODULE") != __name__:
     raise ImproperlyConfigured(f"Load the test settings with DJANGO_SETTINGS_MODULE={__name__}.")
 
 from webapp.settings import *  # noqa: F403
-from webapp.settings import HUEY, STATIC_ROOT
+from webapp.settings import HUEY, STATIC_ROOT, STORAGES
 
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": STORAGES["default"],  # the data folder, or the scale-out profile's bucket
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Jobs run synchronously when enqueued; the real consumer is covered by the end-to-end tests.
