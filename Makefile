@@ -46,14 +46,15 @@ run: $(VENV)/.runtime $(if $(SCALE_OUT),$(VENV)/.scale)
 	exec $(PY) manage.py serve
 
 # The whole suite on the embedded default, then all but the browser tests again on real
-# PostgreSQL, Redis and S3 servers that the run starts itself (tests/support/scale_profile.py).
+# PostgreSQL, Redis and S3 servers that the run starts itself (tests/support/scale_profile.py);
+# tests about SQLite or the local disk are for the embedded profile only.
 test: test-embedded
 
 test-embedded: $(VENV)/.dev
 	$(PY) -m pytest
 
 test-scale: $(VENV)/.dev node_modules/.installed
-	$(PY) -m tests.support.scale_profile -m "not browser"
+	$(PY) -m tests.support.scale_profile -m "not browser and not embedded_only"
 
 # s3rver, the S3 server of the scale-out test profile (package.json).
 node_modules/.installed: package.json package-lock.json

@@ -13,6 +13,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import TestCase
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -74,6 +76,19 @@ fuzzing = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+
+
+@pytest.fixture(autouse=True)
+def connections_kept_through_requests():
+    """The requests go to the WSGI application, not through Django's test client, which would
+    keep the test's database connection (and its transaction) from being closed when each
+    request ends; so this does what the test client does. (SQLite's in-memory test database
+    ignores the close; PostgreSQL's pool would take the connection back mid-test.)"""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

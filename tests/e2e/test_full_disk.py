@@ -62,6 +62,7 @@ def stored_names(data_dir: Path) -> tuple[set[str], set[str]]:
     return on_disk, named
 
 
+@pytest.mark.embedded_only  # the pictures are on the disk that fills: not so with a bucket
 def test_a_filling_disk_refuses_new_edits_and_nothing_else(small_disk):
     env = {"GAITU_MIN_FREE_MB": str(FLOOR_MB), "GAITU_RATE_LIMIT": "0", "GAITU_DEMO_LATENCY": "0"}
     with running_gaitu(small_disk, **env) as gaitu:

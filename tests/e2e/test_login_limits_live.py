@@ -14,7 +14,8 @@ from tests.support.live import PASSWORD, Gaitu, stop
 @pytest.fixture(scope="module")
 def two_web_servers(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("login-limits")
-    first, second = Gaitu(data_dir), Gaitu(data_dir)
+    first = Gaitu(data_dir)
+    second = Gaitu(data_dir, same_as=first)  # one database: both count the same tries
     first.manage("createsuperuser", "--noinput", "--username", "boss", "--email", "b@example.com",
                  DJANGO_SUPERUSER_PASSWORD=PASSWORD)  # fmt: skip
     web_servers = []

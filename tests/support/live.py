@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long pass phrase"  # of every person the live tests make
 # This run is on PostgreSQL, Redis and S3 (tests/support/scale_profile.py).
 SCALE_PROFILE = os.environ.get("GAITU_TEST_PROFILE") == "scale"
+DEPLOYMENT_VARIABLES = ("DATABASE_URL", "GAITU_QUEUE_URL", "GAITU_S3_BUCKET")
 
 
 def free_port() -> int:
@@ -29,7 +30,7 @@ def free_port() -> int:
 class Gaitu:
     """One installation: a data folder, its environment, and the processes serving it."""
 
-    def __init__(self, data_dir: Path, **extra_env: str):
+    def __init__(self, data_dir: Path, same_as: "Gaitu | None" = None, **extra_env: str):
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -43,9 +44,16 @@ class Gaitu:
             "MALLOC_ARENA_MAX": "2",  # as `manage.py serve` sets it
             # The free-space floor is about the machine: the tests that are about it set it.
             "GAITU_MIN_FREE_MB": "0",
-            # The scale-out profile: a database, queue and bucket of this installation's own.
-            **(fresh_deployment(os.environ) if SCALE_PROFILE else {}),
+            # The scale-out profile: a database, queue and bucket of this installation's own,
+            # unless it is given those of another (see `deployment`).
+            **(fresh_deployment(os.environ) if SCALE_PROFILE and not same_as else {}),
+            **(same_as.deployment if same_as else {}),
             **extra_env,
+        }
+        # What a second installation needs, beside the same data folder, to share this one's
+        # data: on the scale-out profile, its database, queue and bucket; nothing otherwise.
+        self.deployment = {
+            name: value for name, value in self.env.items() if name in DEPLOYMENT_VARIABLES
         }
         self.manage("migrate", "--noinput")
         self.manage("collectstatic", "--noinput")

@@ -271,6 +271,7 @@ PRODUCTION_SETTINGS = (
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SECURE_HSTS_PRELOAD",
     "SECURE_SSL_REDIRECT",
+    "SECURE_REDIRECT_EXEMPT",
     "SECURE_PROXY_SSL_HEADER",
 )
 
@@ -284,6 +285,7 @@ def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
         and name
         not in {
             "SECRET_KEY",
+            "DATABASE_URL",
             "DEBUG",
             "ALLOWED_HOSTS",
             "CSRF_TRUSTED_ORIGINS",
@@ -348,6 +350,7 @@ def test_https_settings(prod_data_dir):
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
         "SECURE_HSTS_PRELOAD": False,
         "SECURE_SSL_REDIRECT": True,
+        "SECURE_REDIRECT_EXEMPT": ["^healthz$"],  # health checks ask over plain HTTP
         # Only the web server reads X-Forwarded-Proto, from trusted proxies only (test_proxies).
         "SECURE_PROXY_SSL_HEADER": None,
     }

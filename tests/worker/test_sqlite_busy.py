@@ -62,6 +62,7 @@ def test_other_errors_are_not_tried_again(database):
 
 
 @pytest.mark.django_db
+@pytest.mark.embedded_only
 def test_django_uses_it():
     with connection.cursor() as cursor:
         assert isinstance(cursor.cursor, CursorWrapper)

@@ -163,20 +163,20 @@ def _persistent_secret_key() -> str:
 
 
 def _shared_secret_key() -> str:
-    """Every machine must sign with the same key: one generated per machine would log people
-    out and refuse forms whenever a request reaches a machine other than the last."""
+    """Every machine must sign with the same key: sessions, signed cookies (the login limits'
+    known-device cookie) and password reset links signed on one must hold on the others."""
     key = env.str("SECRET_KEY", "")
     if not key:
         raise ImproperlyConfigured(
             "Set SECRET_KEY: with DATABASE_URL, GAITU_QUEUE_URL or GAITU_S3_BUCKET set, Gaitu "
-            "may run on several machines, and all of them must sign sessions, forms and share "
-            "links with the same key. Make one with: python -c 'import secrets; "
-            "print(secrets.token_urlsafe(50))'"
+            "may run on several machines, and all of them must sign with the same key, or "
+            "people are logged out whenever a request reaches another machine. Make one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
     return key
 
 
-# Signs sessions and share links; unset = the key generated once into DATA_DIR/secret_key
+# Signs sessions and cookies; unset = the key generated once into DATA_DIR/secret_key
 # (required in the scale-out profile, the same on every machine).
 SECRET_KEY: str = (
     _shared_secret_key()

@@ -47,6 +47,8 @@ if GAITU_HTTPS:
         SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload is opt-in, see above
     # GAITU_SSL_REDIRECT=0 for proxies that already redirect http:// to https:// themselves.
     SECURE_SSL_REDIRECT = GAITU_SSL_REDIRECT
+    # Health checks (containers, load balancers) ask over plain HTTP, from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     if not SECURE_SSL_REDIRECT:
         SILENCED_SYSTEM_CHECKS.append("security.W008")  # the proxy redirects instead
 
