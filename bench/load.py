@@ -11,7 +11,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -38,22 +40,21 @@ def run() -> list[tuple[str, str, str]]:
         ) as gaitu,
     ):
         clients = [gaitu.api(f"load{n}") for n in range(USERS)]
-        results, accepted = _hammer(clients)
+        timings, accepted = _hammer(clients)
         details = [wait_for_edit(client, url, timeout=120, every=0.5) for client, url in accepted]
         locked = len(re.findall("database is locked", gaitu.output()))
     finished = [detail["status"] for detail in details]
     problems = Counter(
         (d["error"] or {}).get("code") for d in details if d["status"] != "succeeded"
     )
-    statuses = Counter(status for status, _ in results)
-    p95 = statistics.quantiles([seconds for _, seconds in results], n=20)[-1]
+    statuses = Counter(status for status, _ in timings.results)
     server_errors = sum(n for status, n in statuses.items() if status >= 500 or status == 0)
     lost = len(accepted) - finished.count("succeeded")
     lost_why = ", ".join(f"{code}: {n}" for code, n in problems.items())
     return [
         (
             f"{UPLOADERS} uploaders + {BROWSERS} browsers, {SECONDS} s",
-            f"{len(results) / SECONDS:.0f} req/s, p95 {p95:.3f} s",
+            f"{len(timings.results) / SECONDS:.0f} req/s, p95 {timings.p95():.3f} s",
             "report",
         ),
         (
@@ -64,51 +65,70 @@ def run() -> list[tuple[str, str, str]]:
     ]
 
 
-def _hammer(clients: list[httpx.Client]):
-    stop_at = time.monotonic() + SECONDS
-    results: list[tuple[int, float]] = []
-    accepted: list[tuple[httpx.Client, str]] = []
-    lock = threading.Lock()
-    photo = image_bytes((800, 600), quality=85)
+class Timings:
+    """Each request's answer status (0: no answer came) and seconds, from any number of threads."""
 
-    def timed(call, *args, **kwargs) -> httpx.Response | None:
+    def __init__(self) -> None:
+        self.results: list[tuple[int, float]] = []
+        self._lock = threading.Lock()
+
+    def timed(self, call, *args, **kwargs) -> httpx.Response | None:
         began = time.monotonic()
         try:
             response = call(*args, **kwargs)
             status = response.status_code
         except httpx.HTTPError:
             response, status = None, 0
-        with lock:
-            results.append((status, time.monotonic() - began))
+        with self._lock:
+            self.results.append((status, time.monotonic() - began))
         return response
+
+    def p95(self) -> float:
+        return statistics.quantiles([seconds for _, seconds in self.results], n=20)[-1]
+
+
+def keep_going(seconds: float, loops: list[Callable[[], None]]) -> None:
+    """Each loop in a thread of its own, called again and again until the seconds are up."""
+    stop_at = time.monotonic() + seconds
+
+    def again(loop: Callable[[], None]) -> None:
+        while time.monotonic() < stop_at:
+            loop()
+
+    with ThreadPoolExecutor(len(loops)) as pool:
+        for job in [pool.submit(again, loop) for loop in loops]:
+            job.result()
+
+
+def _hammer(clients: list[httpx.Client]):
+    timings = Timings()
+    accepted: list[tuple[httpx.Client, str]] = []
+    photo = image_bytes((800, 600), quality=85)
 
     def uploader(n: int) -> None:
         client = clients[n % len(clients)]
-        while time.monotonic() < stop_at:
-            response = timed(
-                client.post,
-                "/api/v1/edits",
-                data={"instruction": f"mirror {n}"},
-                files={"image": ("p.jpg", photo, "image/jpeg")},
-            )
-            if response is not None and response.status_code == 202:
-                url = response.json()["url"]
-                with lock:
-                    accepted.append((client, url))
-                for _ in range(3):
-                    timed(client.get, url)
-                    time.sleep(0.3)
+        response = timings.timed(
+            client.post,
+            "/api/v1/edits",
+            data={"instruction": f"mirror {n}"},
+            files={"image": ("p.jpg", photo, "image/jpeg")},
+        )
+        if response is not None and response.status_code == 202:
+            url = response.json()["url"]
+            accepted.append((client, url))
+            for _ in range(3):
+                timings.timed(client.get, url)
+                time.sleep(0.3)
 
     def browser(n: int) -> None:
         client = clients[n % len(clients)]
-        while time.monotonic() < stop_at:
-            timed(client.get, "/api/v1/edits")
-            timed(client.get, "/api/v1/edits?page=2")
-            time.sleep(0.1)
+        timings.timed(client.get, "/api/v1/edits")
+        timings.timed(client.get, "/api/v1/edits?page=2")
+        time.sleep(0.1)
 
-    with ThreadPoolExecutor(UPLOADERS + BROWSERS) as pool:
-        jobs = [pool.submit(uploader, n) for n in range(UPLOADERS)]
-        jobs += [pool.submit(browser, n) for n in range(BROWSERS)]
-        for job in jobs:
-            job.result()
-    return results, accepted
+    keep_going(
+        SECONDS,
+        [partial(uploader, n) for n in range(UPLOADERS)]
+        + [partial(browser, n) for n in range(BROWSERS)],
+    )
+    return timings, accepted

@@ -19,6 +19,7 @@ from bench import (  # noqa: E402
     pages,
     payload,
     requests,
+    scale,
     streams,
 )
 
@@ -32,6 +33,7 @@ BENCHMARKS = [
     ("Payload shaping (24-megapixel JPEG, 2048 px sent)", payload),
     ("Memory (make run, 8 edits of 24-megapixel JPEGs at once)", memory),
     ("Live streams (1,000 open on one web process)", streams),
+    ("Scale-out (PostgreSQL, Redis, S3, 2 web processes) vs embedded, same run", scale),
 ]
 
 
