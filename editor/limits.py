@@ -1,5 +1,6 @@
 """How much one person may submit: a daily quota and a per-minute rate, and room to keep it:
-a floor of free disk space and a storage quota.
+a floor of free disk space (the media folder's, or with a bucket the temporary folder's) and a
+storage quota.
 
 Counts come from the edits themselves, so the web server can run in several processes and
 every one sees the same figures.
@@ -8,6 +9,7 @@ every one sees the same figures.
 import errno
 import logging
 import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .models import Edit, ResultImage, SourceImage
+from .picture_store import is_local, picture_storage
 
 logger = logging.getLogger(__name__)
 
@@ -124,12 +127,26 @@ def storage_failure(exc: Exception) -> NoRoom | None:
 
 
 def free_bytes() -> int:
-    """Free space on the filesystem holding the media (nearest existing folder up, as the
-    media folder is made with the first picture)."""
-    folder = Path(settings.MEDIA_ROOT)
+    """Free space on the disk that new pictures fill on this machine (nearest existing folder
+    up, as the media folder is made with the first picture).
+
+    In the data folder that is the media folder's disk. With the pictures in a bucket, which
+    has no free space to ask about, it is the temporary folder: every upload over
+    FILE_UPLOAD_MAX_MEMORY_SIZE is written there on its way to the bucket, as is a picture
+    read back that is larger than the storage keeps in memory, and a full one would fail an
+    edit halfway where the floor refuses it whole.
+    """
+    storage = picture_storage()
+    folder = Path(settings.MEDIA_ROOT if is_local(storage) else temporary_folder())
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     return shutil.disk_usage(folder).free
+
+
+def temporary_folder() -> str:
+    """Where Django writes large uploads, and the storage spools large pictures it reads."""
+    configured: str | None = settings.FILE_UPLOAD_TEMP_DIR  # None: the system's
+    return configured or tempfile.gettempdir()
 
 
 def stored_bytes(user: User) -> int:

@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from editor.models import Edit, ResultImage, SourceImage
+from editor.picture_store import open_stream
 from imaging import InvalidImage
 from imaging.types import EXTENSIONS
 
@@ -135,7 +136,9 @@ def _write_picture(
         # Not cleaned by its worker yet: the metadata never leaves, as in the media views.
         archive.writestr(info, image.cleaned_bytes())
         return
-    with image.file.open("rb") as stored, archive.open(info, "w", force_zip64=True) as entry:
+    # Block by block as it comes, from a bucket too (its file would be read whole first).
+    stored = open_stream(image.file.storage, image.file.name or "").body
+    with stored, archive.open(info, "w", force_zip64=True) as entry:
         shutil.copyfileobj(stored, entry, BLOCK)
 
 

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import AuthenticatedHttpRequest
 from editor.limits import MB
+from editor.picture_store import open_stream
+from webapp.streaming import StreamedFileResponse
 
 from . import services
 from .forms import ImportForm
@@ -40,17 +42,19 @@ def export_download(request: AuthenticatedHttpRequest, export_id: UUID) -> FileR
 
 
 def download_response(export: GalleryExport) -> FileResponse:
+    """The ZIP, relayed from the store as it is read (from a bucket too: never a link to it)."""
     try:
-        body = export.file.open("rb")
-    except OSError:  # gone from the disk behind Gaitu's back
+        stored = open_stream(export.file.storage, export.file.name or "")
+    except OSError:  # gone from the store behind Gaitu's back
         raise Http404 from None
     made = timezone.localtime(export.finished_at or export.created_at)
-    response = FileResponse(
-        body,
+    response = StreamedFileResponse(
+        stored.body,
         content_type="application/zip",
         as_attachment=True,
         filename=f"gaitu-gallery-{made:%Y-%m-%d}.zip",
     )
+    response["Content-Length"] = str(stored.size)
     response["Cache-Control"] = "private, no-store"
     return response
 

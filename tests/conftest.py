@@ -1,7 +1,9 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from accounts.models import ApiToken
+from worker.run import EditWatch
 
 
 @pytest.fixture
@@ -36,3 +38,16 @@ def media_root(settings, tmp_path):
     """Each test stores its pictures in a folder of its own."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def edit_watch_within_the_test(request, monkeypatch):
+    """An edit run in the test's process (huey's immediate mode) sits in the test's open
+    transaction. Its watch thread (worker/run.py) looks at it on a connection of its own:
+    SQLite's in-memory test database is one connection shared by every thread, but on
+    PostgreSQL that connection cannot see the uncommitted edit, and after a second (on a busy
+    machine, a run can take that long) would take it for canceled. So on PostgreSQL the watch
+    looks only where the test commits; the watch itself is tested by the end-to-end tests,
+    whose workers commit (tests/worker/test_worker_faults.py, tests/e2e/)."""
+    if connection.vendor != "sqlite" and "transactional_db" not in request.fixturenames:
+        monkeypatch.setattr(EditWatch, "INTERVAL", 3600.0)

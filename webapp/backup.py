@@ -7,6 +7,7 @@ side. An archive is a gzipped tar holding, at its top level,
     gaitu.sqlite3          the database, one self-contained SQLite file (or data.json, below)
     secret_key             the installation's key: sessions, CSRF and share links keep working
     media/<name>           every stored picture the database names, under the name it names
+                           (from the data folder or the S3 bucket, wherever they are kept)
 
 A database other than SQLite is written as Django's own serialization (data.json, as
 `dumpdata --natural-foreign --natural-primary` writes it) instead of gaitu.sqlite3.
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 FORMAT = "gaitu-backup"
 FORMAT_VERSION = 1
@@ -126,6 +127,21 @@ def pin_file(media_root: Path, name: str, staging: Path) -> bool:
     return True
 
 
+def copy_file(open_stored: Callable[[str], IO[bytes]], name: str, staging: Path) -> bool:
+    """Copy the stored file `name`, read through `open_stored` (from a store that is no folder
+    of this machine's, such as an S3 bucket), to its member's place under `staging`; False when
+    it is not there (open_stored raised FileNotFoundError)."""
+    target = staging / media_member(name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open_stored(name) as source, target.open("wb") as copy:
+            shutil.copyfileobj(source, copy, CHUNK)
+    except FileNotFoundError:
+        target.unlink(missing_ok=True)
+        return False
+    return True
+
+
 def consistent_snapshot(
     source: Path,
     staging: Path,
@@ -135,7 +151,28 @@ def consistent_snapshot(
     on_retry: Callable[[int], None] = lambda missing: None,
 ) -> tuple[set[str], set[str]]:
     """Snapshot a live SQLite database into staging/gaitu.sqlite3 and pin, right after it,
-    every file its rows name; (the names pinned, the names missing).
+    every file its rows name; (the names pinned, the names missing). See pinned_snapshot."""
+    copy = staging / SQLITE_MEMBER
+    columns = list(columns)
+
+    def take() -> set[str]:
+        copy.unlink(missing_ok=True)
+        snapshot_sqlite(source, copy)
+        return named_files(copy, columns)
+
+    return pinned_snapshot(take, staging, pin, attempts, on_retry)
+
+
+def pinned_snapshot(
+    take: Callable[[], set[str]],
+    staging: Path,
+    pin: Callable[[str], bool],
+    attempts: int = 5,
+    on_retry: Callable[[int], None] = lambda missing: None,
+) -> tuple[set[str], set[str]]:
+    """Take a snapshot of a live database (`take`, which writes it into staging and returns
+    the stored names its rows give) and pin, right after it, every file it names; (the names
+    pinned, the names missing).
 
     A file deleted between the snapshot and its pin (an edit finishing replaces its upload
     with the cleaned original; a person deletes an edit) is caught by taking a fresh snapshot,
@@ -143,16 +180,12 @@ def consistent_snapshot(
     are random), so a file pinned for an earlier snapshot is the same for a later one. What
     stays missing through two snapshots in a row was gone before the backup began.
     """
-    copy = staging / SQLITE_MEMBER
-    columns = list(columns)
     pinned: set[str] = set()
     previously_missing: set[str] | None = None
     names: set[str] = set()
     missing: set[str] = set()
     for attempt in range(1, attempts + 1):
-        copy.unlink(missing_ok=True)
-        snapshot_sqlite(source, copy)
-        names = named_files(copy, columns)
+        names = take()
         missing = {name for name in sorted(names - pinned) if not pin(name)}
         pinned |= names - missing
         if not missing or missing == previously_missing:

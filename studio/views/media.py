@@ -2,19 +2,20 @@
 
 import functools
 import io
-from typing import IO
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 
 from accounts.access import requesting_user
 from editor.models import ResultImage, SourceImage
+from editor.picture_store import StoredStream, open_stream
 from imaging import InvalidImage
+from webapp.streaming import StreamedFileResponse
 
 MEDIA_KINDS = {"source", "result"}
 
@@ -62,37 +63,47 @@ def picture_response(
     """The picture's bytes; a stand-in for a missing thumbnail, 404 for a missing picture.
 
     Files can go missing behind Gaitu's back (a disk restored from an old backup, a hand that
-    tidied the media folder): that is never a server error. Galleries and cards still show a
-    tile, and a full size or download that is not there says so with a plain 404.
+    tidied the media folder or the bucket): that is never a server error. Galleries and cards
+    still show a tile, and a full size or download that is not there says so with a plain 404.
+
+    The bytes are relayed from the store, the data folder or the bucket alike, by this view
+    and with its headers; a picture's URL is never a link into the bucket (README, "Pictures
+    in object storage").
     """
     response: HttpResponseBase
     if variant == "thumb":
         try:
-            response = FileResponse(_thumbnail_file(image), content_type="image/webp")
+            stored = _thumbnail_stream(image)
         except OSError:
             return _placeholder(shared)
+        # Named as on the disk, so that its headers are the same whichever the store.
+        response = StreamedFileResponse(
+            stored.body, content_type="image/webp", filename=image.thumbnail.name or ""
+        )
     else:
         try:
-            body = _open_picture(image)
-        except (OSError, ObjectDoesNotExist):  # gone from the disk (or the edit just deleted)
+            stored = _open_picture(image)
+        except (OSError, ObjectDoesNotExist):  # gone from the store (or the edit just deleted)
             raise Http404 from None
         except InvalidImage:
             raise Http404 from None  # not a whole picture: the worker will say so on its card
-        response = FileResponse(
-            body,
+        response = StreamedFileResponse(
+            stored.body,
             content_type=image.content_type,
             as_attachment=variant == "download",
             filename=_download_name(image, kind),
         )
+    # A body read as it comes from a bucket has no length Django can find out by itself.
+    response["Content-Length"] = str(stored.size)
     response["Cache-Control"] = SHARE_CACHE if shared else OWNER_CACHE
     response["Content-Security-Policy"] = MEDIA_CSP
     return response
 
 
-def _thumbnail_file(image: SourceImage | ResultImage) -> IO[bytes]:
+def _thumbnail_stream(image: SourceImage | ResultImage) -> StoredStream:
     if not image.thumbnail:  # not made yet: the worker makes it when the edit starts
         raise FileNotFoundError(image.thumbnail.name)
-    return image.thumbnail.open("rb")
+    return open_stream(image.thumbnail.storage, image.thumbnail.name or "")
 
 
 def _placeholder(shared: bool) -> HttpResponse:
@@ -112,19 +123,20 @@ def _placeholder_bytes() -> bytes:
         return svg.read()
 
 
-def _open_picture(image: SourceImage | ResultImage) -> IO[bytes]:
+def _open_picture(image: SourceImage | ResultImage) -> StoredStream:
     try:
-        return _picture_file(image)
+        return _picture_stream(image)
     except FileNotFoundError:  # the worker stored it cleaned just now, under a new name
         image.refresh_from_db()
-        return _picture_file(image)
+        return _picture_stream(image)
 
 
-def _picture_file(image: SourceImage | ResultImage) -> IO[bytes]:
+def _picture_stream(image: SourceImage | ResultImage) -> StoredStream:
     """The stored file; an original whose worker has not run yet is cleaned on the way out."""
     if isinstance(image, SourceImage) and not image.metadata_removed:
-        return io.BytesIO(image.cleaned_bytes())
-    return image.file.open("rb")
+        cleaned = image.cleaned_bytes()
+        return StoredStream(io.BytesIO(cleaned), len(cleaned))
+    return open_stream(image.file.storage, image.file.name or "")
 
 
 def _download_name(image: SourceImage | ResultImage, kind: str) -> str:

@@ -5,6 +5,7 @@ from django.urls import reverse
 from editor.limits import stored_bytes
 from editor.models import Edit
 from tests.support.disk import MB, fill_disk_mid_write, say_free_space
+from tests.support.stored import own_bucket, picture_storage  # noqa: F401  (autouse)
 from tests.web.test_edit_flow import stored_files
 
 from .test_api import bearer, create
@@ -43,8 +44,13 @@ def test_over_the_quota_the_api_answers_507_quota_exceeded(client, owner_token, 
 
 
 def test_a_full_disk_while_storing_answers_507_and_leaves_nothing(
-    client, owner_token, run_jobs, monkeypatch
+    client, owner_token, run_jobs, monkeypatch, settings
 ):
+    # A disk of this machine's, in either profile: the pictures in the media folder.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
     fill_disk_mid_write(monkeypatch)
     response = create(client, owner_token, run_jobs)
     assert response.status_code == 507
@@ -67,7 +73,9 @@ def test_the_account_answers_with_usage_and_limits(client, owner, owner_token, r
     settings.GAITU_STORAGE_QUOTA_MB, settings.GAITU_DAILY_LIMIT = 50, 10
     body = client.get(reverse("api_account"), **bearer(owner_token)).json()
     assert (
-        body["stored_bytes"] == stored_bytes(owner) == sum(p.stat().st_size for p in stored_files())
+        body["stored_bytes"]
+        == stored_bytes(owner)
+        == sum(picture_storage().size(name) for name in stored_files())
     )
     assert body["storage_quota_bytes"] == 50 * MB
     assert (body["edits_today"], body["daily_limit"]) == (1, 10)

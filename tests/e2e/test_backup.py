@@ -1,5 +1,10 @@
 """`manage.py backup` of a running Gaitu and `manage.py restore` into another, with real
-processes: the same people, edits, pictures, API tokens, sessions and share links."""
+processes: the same people, edits, pictures, API tokens, sessions and share links.
+
+In the scale-out profile each installation has a PostgreSQL database and an S3 bucket of its
+own: the backup keeps the rows as JSON and copies the pictures from the bucket, and restore
+loads them into an empty database and writes the pictures into an empty bucket.
+"""
 
 import io
 import json
@@ -8,30 +13,78 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 
 from tests.support.factories import image_bytes
-from tests.support.live import ROOT, running_gaitu, wait_for_edit, wait_until
+from tests.support.live import ROOT, SCALE_PROFILE, running_gaitu, wait_for_edit, wait_until
+from tests.support.servers import fresh_deployment
+from tests.support.stored import storage_of, stored_names
 
 FINISHED = ("succeeded", "failed", "canceled")
+# How the archive keeps the database: a copy of the SQLite file, or Django's JSON of PostgreSQL.
+DATABASE_MEMBER = "data.json" if SCALE_PROFILE else "gaitu.sqlite3"
+_DEPLOYMENTS: dict[Path, dict[str, str]] = {}
 
 
-def manage(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    """A management command for the installation in data_dir, whatever its exit status."""
+def deployment(data_dir: Path) -> dict[str, str]:
+    """The installation's variables beyond its folder: in the scale-out profile its database,
+    queue and bucket, made for it the first time (tests/support/servers.py)."""
+    if SCALE_PROFILE and data_dir not in _DEPLOYMENTS:
+        _DEPLOYMENTS[data_dir] = fresh_deployment(dict(os.environ))
+    return _DEPLOYMENTS.get(data_dir, {})
+
+
+def environment(data_dir: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "webapp.settings",
         "GAITU_DATA_DIR": str(data_dir),
         "GAITU_MIN_FREE_MB": "0",
+        **deployment(data_dir),
     }
-    env.pop("SECRET_KEY", None)
+    if not SCALE_PROFILE:  # the key is the data folder's own, which the archive carries
+        env.pop("SECRET_KEY", None)
+    return env
+
+
+def manage(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """A management command for the installation in data_dir, whatever its exit status."""
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment(data_dir),
+        capture_output=True, text=True,
     )  # fmt: skip
+
+
+def store(env: dict[str, str]) -> Storage:
+    """The installation's pictures: its media folder, or its bucket."""
+    return storage_of(env, Path(env["GAITU_DATA_DIR"]))
+
+
+def rows(env: dict[str, str], query: str) -> list[tuple]:
+    """Rows of the installation's database: SQLite in its folder, or its PostgreSQL."""
+    if SCALE_PROFILE:
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"]) as db:
+            return [tuple(row) for row in db.execute(query).fetchall()]
+    database = Path(env["GAITU_DATA_DIR"]) / "gaitu.sqlite3"
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        return db.execute(query).fetchall()
+
+
+def has_database(data_dir: Path) -> bool:
+    """Whether anything of a database was put in place (a refused restore puts none)."""
+    if SCALE_PROFILE:
+        (table,) = rows(environment(data_dir), "SELECT to_regclass('editor_edit')")[0]
+        return table is not None
+    return (data_dir / "gaitu.sqlite3").exists()
 
 
 def submit(client: httpx.Client, instruction: str, color=(200, 40, 40)) -> str:
@@ -63,18 +116,14 @@ def pictures(client: httpx.Client, edit: dict) -> dict[str, bytes]:
     return found
 
 
-def people(database: Path) -> list[tuple]:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        return db.execute(
-            "SELECT id, username, password, is_superuser FROM auth_user ORDER BY id"
-        ).fetchall()
+def people(env: dict[str, str]) -> list[tuple]:
+    return rows(env, "SELECT id, username, password, is_superuser FROM auth_user ORDER BY id")
 
 
-def snapshot_edits(database: Path) -> dict[str, str]:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        rows = db.execute("SELECT id, status FROM editor_edit").fetchall()
-    # Django keeps UUIDs on SQLite as 32 hex digits.
-    return {f"{i[:8]}-{i[8:12]}-{i[12:16]}-{i[16:20]}-{i[20:]}": status for i, status in rows}
+def snapshot_edits(env: dict[str, str]) -> dict[str, str]:
+    # Django keeps UUIDs on SQLite as 32 hex digits, on PostgreSQL as uuid.
+    found = rows(env, "SELECT id, status FROM editor_edit")
+    return {str(uuid.UUID(str(edit_id))): status for edit_id, status in found}
 
 
 def test_a_backup_taken_during_a_burst_of_edits_restores_everything(tmp_path):
@@ -114,7 +163,8 @@ def test_a_backup_taken_during_a_burst_of_edits_restores_everything(tmp_path):
         }
         shared_page = httpx.get(first.url + share_path)
         assert shared_page.status_code == 200
-        users_before = people(first_dir / "gaitu.sqlite3")
+        users_before = people(first.env)
+        first_store = store(first.env)
 
     assert archive.stat().st_mode & 0o777 == 0o600
     with tarfile.open(archive) as tar:
@@ -123,19 +173,30 @@ def test_a_backup_taken_during_a_burst_of_edits_restores_everything(tmp_path):
     assert manifest["counts"]["users"] == 2 and manifest["counts"]["edits"] == 11
     assert manifest["missing"] == []
     assert set(names) == {"manifest.json", *manifest["files"]}
-    assert "secret_key" in names and "gaitu.sqlite3" in names
-    assert sum(n.startswith("media/") for n in names) == manifest["counts"]["files"]
+    assert DATABASE_MEMBER in names
+    media = sorted(n.removeprefix("media/") for n in names if n.startswith("media/"))
+    assert len(media) == manifest["counts"]["files"]
+    with tarfile.open(archive) as tar:  # the pictures themselves, from the folder or bucket
+        for name in [n for n in media if n.startswith("results/")][:3]:  # kept for good
+            with first_store.open(name, "rb") as kept:
+                assert tar.extractfile(f"media/{name}").read() == kept.read()
 
     restored = manage(second_dir, "restore", str(archive))
     assert restored.returncode == 0, restored.stderr
     assert "every sha256 matches" in restored.stdout
-    assert people(second_dir / "gaitu.sqlite3") == users_before
-    at_snapshot = snapshot_edits(second_dir / "gaitu.sqlite3")
+    second_env = environment(second_dir)
+    assert people(second_env) == users_before
+    at_snapshot = snapshot_edits(second_env)
     assert len(at_snapshot) == 11
     assert any(status in ("queued", "running") for status in at_snapshot.values())
-    assert (second_dir / "secret_key").read_bytes() == (first_dir / "secret_key").read_bytes()
+    assert stored_names(store(second_env)) == media  # into the folder, or the new bucket
+    if SCALE_PROFILE:  # the same SECRET_KEY on every machine: the archive needs no key file
+        assert second_env["SECRET_KEY"] == first.env["SECRET_KEY"]
+    else:
+        assert "secret_key" in names
+        assert (second_dir / "secret_key").read_bytes() == (first_dir / "secret_key").read_bytes()
 
-    with running_gaitu(second_dir) as second:
+    with running_gaitu(second_dir, **deployment(second_dir)) as second:
         # The old tokens, as they were.
         for name, token_header in (("alice", alice.headers), ("bob", bob.headers)):
             client = httpx.Client(base_url=second.url, headers=token_header, timeout=30)
@@ -193,20 +254,40 @@ def rewritten(source: Path, target: Path, change) -> Path:
     return target
 
 
+def database_state(data_dir: Path) -> object:
+    """What a refused restore leaves as it was: the SQLite file, or the people of PostgreSQL."""
+    if SCALE_PROFILE:
+        return people(environment(data_dir))
+    return (data_dir / "gaitu.sqlite3").read_bytes()
+
+
 def test_restore_refuses_a_data_folder_with_a_database(backup, tmp_path):
     assert manage(tmp_path, "migrate", "--noinput").returncode == 0
-    before = (tmp_path / "gaitu.sqlite3").read_bytes()
+    before = database_state(tmp_path)
     refused = manage(tmp_path, "restore", str(backup))
     assert refused.returncode != 0
     assert "restore goes into an empty data folder" in refused.stderr
-    assert (tmp_path / "gaitu.sqlite3").read_bytes() == before
+    assert database_state(tmp_path) == before
+
+
+def test_restore_refuses_a_store_that_holds_pictures(backup, tmp_path):
+    target = tmp_path / "data"
+    target.mkdir()
+    pictures = store(environment(target))
+    pictures.save("originals/2026/01/already-here.jpg", ContentFile(image_bytes()))
+    refused = manage(target, "restore", str(backup))
+    assert refused.returncode != 0
+    assert "There are stored pictures in" in refused.stderr
+    assert "restore goes into an empty data folder" in refused.stderr
+    assert not has_database(target)
+    assert stored_names(pictures) == ["originals/2026/01/already-here.jpg"]
 
 
 def test_restore_refuses_an_altered_archive_and_puts_nothing_in_place(backup, tmp_path):
     def alter(name: str, data: bytes) -> bytes:
         return (
             data.replace(b"ann@example.com", b"eve@example.com")
-            if name == "gaitu.sqlite3"
+            if name == DATABASE_MEMBER
             else data
         )
 
@@ -214,8 +295,8 @@ def test_restore_refuses_an_altered_archive_and_puts_nothing_in_place(backup, tm
     target = tmp_path / "data"
     refused = manage(target, "restore", str(tampered))
     assert refused.returncode != 0
-    assert "gaitu.sqlite3 is damaged or altered" in refused.stderr
-    assert not (target / "gaitu.sqlite3").exists()
+    assert f"{DATABASE_MEMBER} is damaged or altered" in refused.stderr
+    assert not has_database(target)
     assert [p.name for p in target.iterdir() if p.name.startswith(".restore")] == []
 
 
@@ -231,7 +312,7 @@ def test_restore_refuses_members_outside_the_folder(backup, tmp_path):
     refused = manage(target, "restore", str(evil))
     assert refused.returncode != 0
     assert "unsafe path in the archive: '../escaped'" in refused.stderr
-    assert not (tmp_path / "escaped").exists() and not (target / "gaitu.sqlite3").exists()
+    assert not (tmp_path / "escaped").exists() and not has_database(target)
 
 
 @pytest.mark.parametrize("content", [b"not an archive at all", None])
@@ -259,7 +340,7 @@ def test_a_json_backup_restores_too(small, tmp_path):
     assert made.returncode == 0, made.stderr
     restored = manage(tmp_path / "data", "restore", str(archive))
     assert restored.returncode == 0, restored.stderr
-    assert [row[1] for row in people(tmp_path / "data" / "gaitu.sqlite3")] == ["ann"]
+    assert [row[1] for row in people(environment(tmp_path / "data"))] == ["ann"]
 
 
 def test_restore_refuses_a_backup_of_a_newer_gaitu(backup, tmp_path):
@@ -275,4 +356,4 @@ def test_restore_refuses_a_backup_of_a_newer_gaitu(backup, tmp_path):
     assert refused.returncode != 0
     assert "made by a newer Gaitu" in refused.stderr
     assert "editor.9999_from_the_future" in refused.stderr
-    assert not (tmp_path / "data" / "gaitu.sqlite3").exists()
+    assert not has_database(tmp_path / "data")

@@ -1,5 +1,6 @@
-"""A running Gaitu whose pictures are removed and cut short by hand, over HTTP: the pages and
-the pictures answer 200, a placeholder or 404, never a server error; check_media says so."""
+"""A running Gaitu whose pictures are removed and cut short by hand (in its media folder, or its
+bucket in the scale-out profile), over HTTP: the pages and the pictures answer 200, a
+placeholder or 404, never a server error; check_media says so."""
 
 import subprocess
 
@@ -7,6 +8,13 @@ import pytest
 
 from tests.support.factories import image_bytes
 from tests.support.live import running_gaitu, wait_for_edit
+from tests.support.stored import (
+    remove_stored,
+    replace_stored,
+    storage_of,
+    stored_bytes,
+    stored_names,
+)
 
 MEDIA = [
     (kind, variant) for kind in ("source", "result") for variant in ("full", "thumb", "download")
@@ -35,11 +43,13 @@ def test_pictures_gone_from_the_disk_are_no_server_error(live):
     token = share.json()["url"].rsplit("/", 1)[-1]
 
     # By hand, behind Gaitu's back: the result and every thumbnail deleted, the original cut.
-    media = live.data_dir / "media"
-    for path in [*media.glob("results/**/*.*"), *media.glob("thumbs/**/*.*")]:
-        path.unlink()
-    (original,) = media.glob("originals/**/*.*")
-    original.write_bytes(original.read_bytes()[:300])
+    store = storage_of(live.env, live.data_dir)
+    names = stored_names(store)
+    for name in names:
+        if name.startswith(("results/", "thumbs/")):
+            remove_stored(name, store)
+    (original,) = [name for name in names if name.startswith("originals/")]
+    replace_stored(original, stored_bytes(original, store)[:300], store)
 
     browser = live.session("admin")
     pages = ["/", "/gallery/", f"/edits/{edit_id}/", f"/s/{token}"]

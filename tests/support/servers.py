@@ -221,3 +221,38 @@ def running_servers(folder: Path):
         yield servers
     finally:
         servers.stop()
+
+
+@contextmanager
+def running_s3(folder: Path):
+    """s3rver alone (its endpoint is .s3_endpoint), for the bucket's tests in the embedded
+    profile, where the other two are not wanted."""
+    servers = Servers(folder)
+    try:
+        servers._start_s3()
+        yield servers
+    finally:
+        servers.stop()
+
+
+@contextmanager
+def running_postgres(folder: Path):
+    """PostgreSQL alone, for tests of what only PostgreSQL does that run in both profiles;
+    yields its URL for the database "gaitu" (create_database makes more on it)."""
+    servers = Servers(folder)
+    try:
+        servers._start_postgres()
+        yield servers.postgres_url("gaitu")
+    finally:
+        servers.stop()
+
+
+def create_database(server_url: str) -> str:
+    """A new, empty database on the PostgreSQL server of this URL; its URL."""
+    import psycopg
+
+    name = f"gaitu_{uuid.uuid4().hex[:12]}"
+    base = server_url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    return f"{base}/{name}"

@@ -14,6 +14,7 @@ from webapp.backup import (
     BadArchive,
     Manifest,
     consistent_snapshot,
+    copy_file,
     pin_file,
     safe_relative,
     sha256_of,
@@ -125,6 +126,23 @@ def test_a_file_gone_before_the_backup_is_reported_missing(live, tmp_path):
     )
     assert names == {"originals/a.jpg"} and missing == {"originals/b.jpg"}
     assert retries == [1]  # looked twice, then believed it
+
+
+def test_a_file_of_a_store_that_is_no_folder_is_copied_or_reported_missing(tmp_path):
+    """As from an S3 bucket: read through the storage, written to its member's place."""
+    kept = {"originals/a.jpg": b"picture"}
+
+    def open_stored(name: str) -> io.BytesIO:
+        if name not in kept:
+            raise FileNotFoundError(name)
+        return io.BytesIO(kept[name])
+
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    assert copy_file(open_stored, "originals/a.jpg", staging)
+    assert (staging / "media/originals/a.jpg").read_bytes() == b"picture"
+    assert not copy_file(open_stored, "originals/gone.jpg", staging)
+    assert not (staging / "media/originals/gone.jpg").exists()
 
 
 @pytest.mark.parametrize(

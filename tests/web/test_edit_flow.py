@@ -4,12 +4,12 @@ import io
 from contextlib import nullcontext
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from PIL import Image
 
 from editor.models import Edit
 from tests.support.factories import image_bytes, upload
+from tests.support.stored import own_bucket, stored_bytes, stored_names  # noqa: F401  (autouse)
 
 
 def submit(client, run_jobs, instruction="make it black and white", files=None, htmx=True):
@@ -21,12 +21,9 @@ def submit(client, run_jobs, instruction="make it black and white", files=None, 
     return response
 
 
-def stored_files():
-    return (
-        sorted(p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file())
-        if settings.MEDIA_ROOT.exists()
-        else []
-    )
+def stored_files() -> list[str]:
+    """The names of every file in the picture store (the media folder or the bucket)."""
+    return stored_names()
 
 
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "non-stream"])
@@ -216,7 +213,7 @@ def test_bad_input_is_explained_and_nothing_is_stored(
     assert response["HX-Retarget"] == "#upload-form"
     assert message in response.text
     assert not Edit.objects.exists()
-    assert not [p for p in stored_files() if "originals" in p.parts]
+    assert not [name for name in stored_files() if name.startswith("originals/")]
 
     page = submit(owner_client, run_jobs, instruction, files=copies, htmx=False)
     assert page.status_code == 400
@@ -303,15 +300,15 @@ def test_until_the_worker_runs_the_original_is_served_as_it_will_be_stored(owner
     assert response.status_code == 200
     source = Edit.objects.get().sources.get()
     assert not source.metadata_removed  # stored as it came: the request only moved the file
-    uploaded = settings.MEDIA_ROOT / source.file.name
-    assert uploaded.read_bytes() == camera_jpeg()
+    uploaded = source.file.name
+    assert stored_bytes(uploaded) == camera_jpeg()
     url = reverse("media", args=[source.edit_id, "source", 0, "full"])
     served = b"".join(owner_client.get(url).streaming_content)
     assert not Image.open(io.BytesIO(served)).getexif().get_ifd(0x8825)
     assert b"hidden comment" not in served
 
     source.keep_cleaned(source.write_cleaned())  # what the worker does
-    assert source.metadata_removed and not uploaded.exists()
+    assert source.metadata_removed and uploaded not in stored_files()
     assert source.file.open("rb").read() == served  # what was served is what is kept
     assert b"".join(owner_client.get(url).streaming_content) == served
 

@@ -19,6 +19,7 @@ from exports.archive import INDEX_CSV, INDEX_JSON, write_archive
 from exports.importing import ImportRefused, import_archive
 from exports.models import GalleryExport
 from tests.support.factories import image_bytes, upload
+from tests.support.stored import own_bucket, picture_storage, stored_names  # noqa: F401  (autouse)
 
 
 def make_edits(client: Client, run_jobs, *instructions: str) -> list[Edit]:
@@ -46,8 +47,9 @@ def export_zip(owner_client, run_jobs) -> bytes:
     return b"".join(response.streaming_content)
 
 
-def stored_files(media_root) -> set:
-    return {p for p in media_root.rglob("*") if p.is_file() and "exports" not in p.parts}
+def stored_pictures() -> set[str]:
+    """The names of the stored files other than export archives."""
+    return {name for name in stored_names() if not name.startswith("exports/")}
 
 
 # --- The builder -----------------------------------------------------------------------------
@@ -180,15 +182,14 @@ def test_only_the_owner_downloads_and_not_after_it_expired(
     assert owner_client.get(reverse("export_download", args=[export.pk])).status_code == 404
 
 
-def test_a_new_export_replaces_the_previous_archive(owner_client, gallery, run_jobs, media_root):
+def test_a_new_export_replaces_the_previous_archive(owner_client, gallery, run_jobs):
     export_zip(owner_client, run_jobs)
     first = GalleryExport.objects.get()
-    path = media_root / first.file.name
-    assert path.is_file()
+    assert picture_storage().exists(first.file.name)
     with run_jobs():
         owner_client.post(reverse("export_start"))
     assert GalleryExport.objects.get().pk != first.pk
-    assert not path.exists()
+    assert not picture_storage().exists(first.file.name)
 
 
 def test_exporting_is_post_only(owner_client):
@@ -279,16 +280,16 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
-def test_hostile_archives_are_refused_and_nothing_is_kept(owner, media_root, case):
+def test_hostile_archives_are_refused_and_nothing_is_kept(owner, case):
     files, code = HOSTILE[case]
     with pytest.raises(ImportRefused) as refused:
         import_archive(owner, upload("g.zip", zip_of(files), "application/zip"))
     assert refused.value.code == code
     assert not Edit.objects.exists() and not SourceImage.objects.exists()
-    assert stored_files(media_root) == set()
+    assert stored_pictures() == set()
 
 
-def test_a_non_picture_is_named_on_the_account_page(owner_client, media_root, run_jobs):
+def test_a_non_picture_is_named_on_the_account_page(owner_client, run_jobs):
     files, _code = HOSTILE["a non-picture"]
     with run_jobs():
         owner_client.post(
@@ -300,8 +301,8 @@ def test_a_non_picture_is_named_on_the_account_page(owner_client, media_root, ru
     assert "originals/b.jpg in the archive:" in response.text
     assert "PDF" in response.text
     # Nothing kept: no edit, no picture, and not the upload either.
-    assert not Edit.objects.exists() and stored_files(media_root) == set()
-    assert not any(p.is_file() for p in media_root.rglob("*"))
+    assert not Edit.objects.exists() and stored_pictures() == set()
+    assert stored_names() == []
 
 
 def test_not_a_zip_and_too_large_are_refused(owner, settings, monkeypatch):
@@ -315,7 +316,7 @@ def test_not_a_zip_and_too_large_are_refused(owner, settings, monkeypatch):
     assert "1 MB" in refused.value.message
 
 
-def test_a_picture_bigger_than_its_directory_claims_is_cut_off(owner, settings, media_root):
+def test_a_picture_bigger_than_its_directory_claims_is_cut_off(owner, settings):
     settings.GAITU_UPLOAD_MAX_MB = 1
     big = b"\xff\xd8" + b"\x00" * (3 * 2**20)
     with pytest.raises(ImportRefused) as refused:
@@ -328,7 +329,7 @@ def test_a_picture_bigger_than_its_directory_claims_is_cut_off(owner, settings, 
             ),
         )
     assert refused.value.code in ("invalid_picture", "too_large")
-    assert stored_files(media_root) == set()
+    assert stored_pictures() == set()
 
 
 def test_a_spreadsheet_shows_an_instruction_as_text_never_as_a_formula():

@@ -1,13 +1,12 @@
 """Pictures that go missing behind Gaitu's back, and pictures that go with their rows.
 
-A file deleted or cut short on the disk is never a server error: thumbnails fall back to a
-placeholder, full sizes and downloads answer 404, and every page still shows. And however a
-picture's row is deleted (the page, the API, the admin, deleting its owner), its files go too,
-but only once the delete is committed.
+A file deleted or cut short in the store (the media folder or the bucket) is never a server
+error: thumbnails fall back to a placeholder, full sizes and downloads answer 404, and every
+page still shows. And however a picture's row is deleted (the page, the API, the admin,
+deleting its owner), its files go too, but only once the delete is committed.
 """
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
@@ -16,6 +15,13 @@ from editor import services
 from editor.models import Edit, ResultImage, SourceImage
 from studio.views.media import MEDIA_CSP
 from tests.support.factories import image_bytes, upload
+from tests.support.stored import (  # noqa: F401  (own_bucket: autouse)
+    own_bucket,
+    remove_stored,
+    replace_stored,
+    stored_bytes,
+    stored_names,
+)
 
 PLACEHOLDER_TYPE = "image/svg+xml"
 MEDIA = [
@@ -32,9 +38,8 @@ def finished_edit(client, run_jobs, instruction: str = "make it black and white"
     return edit
 
 
-def stored_files() -> list:
-    root = settings.MEDIA_ROOT
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+def stored_files() -> list[str]:
+    return stored_names()
 
 
 def pictures_of(edit: Edit) -> list[SourceImage | ResultImage]:
@@ -42,10 +47,10 @@ def pictures_of(edit: Edit) -> list[SourceImage | ResultImage]:
 
 
 def remove_files(edit: Edit) -> None:
-    """Delete the edit's files the way a person tidying the disk would: the rows stay."""
+    """Delete the edit's files the way a person tidying the store would: the rows stay."""
     for picture in pictures_of(edit):
         for field in (picture.file, picture.thumbnail):
-            (settings.MEDIA_ROOT / field.name).unlink()
+            remove_stored(field.name)
 
 
 def body_of(response) -> bytes:
@@ -118,14 +123,13 @@ def test_the_api_answers_200_for_a_finished_edit_without_its_files(
         assert client.get(picture["url"], **headers).status_code == 404
 
 
-def test_an_original_cut_short_on_the_disk_is_a_404_not_a_500(owner_client):
+def test_an_original_cut_short_in_the_store_is_a_404_not_a_500(owner_client):
     # Submitted, its job not run yet: the original is still the upload, cleaned as it is served.
     data = {"instruction": "blur", "model": "gpt-4o-image", "images": [upload()]}
     owner_client.post(reverse("studio"), data)
     source = SourceImage.objects.get()
     assert not source.metadata_removed and not source.thumbnail
-    path = settings.MEDIA_ROOT / source.file.name
-    path.write_bytes(image_bytes()[:200])
+    replace_stored(source.file.name, image_bytes()[:200])
 
     for variant in ("full", "download"):
         url = reverse("media", args=[source.edit_id, "source", 0, variant])
@@ -139,8 +143,7 @@ def test_a_cleaned_original_cut_short_is_served_as_it_is(owner_client, run_jobs)
     edit = finished_edit(owner_client, run_jobs)
     source = edit.sources.get()
     assert source.metadata_removed
-    path = settings.MEDIA_ROOT / source.file.name
-    path.write_bytes(path.read_bytes()[:100])
+    replace_stored(source.file.name, stored_bytes(source.file.name)[:100])
     for variant in ("full", "download", "thumb"):
         response = owner_client.get(reverse("media", args=[edit.pk, "source", 0, variant]))
         assert response.status_code == 200  # what is there; the request never decodes it
@@ -162,7 +165,7 @@ def test_a_thumbnail_not_made_yet_shows_the_placeholder(owner_client, owner):
 def test_editing_again_a_result_whose_file_is_gone_says_why(owner_client, run_jobs):
     edit = finished_edit(owner_client, run_jobs)
     result = edit.results.get()
-    (settings.MEDIA_ROOT / result.file.name).unlink()
+    remove_stored(result.file.name)
     parent = f"{edit.pk}:0"
 
     opened = owner_client.get(reverse("studio"), {"again": parent})
@@ -185,7 +188,7 @@ def test_the_api_refuses_to_edit_again_a_result_whose_file_is_gone(
     client, owner_client, owner_token, run_jobs
 ):
     edit = finished_edit(owner_client, run_jobs)
-    (settings.MEDIA_ROOT / edit.results.get().file.name).unlink()
+    remove_stored(edit.results.get().file.name)
     with run_jobs():
         answer = client.post(
             reverse("api_edits"),

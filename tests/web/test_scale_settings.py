@@ -75,7 +75,7 @@ def test_pictures_in_a_bucket(tmp_path):
         GAITU_WEB_PROCESSES="3",
     )
     storage = settings["STORAGES"]["default"]
-    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["BACKEND"] == "webapp.bucket_storage.BucketStorage"  # django-storages S3
     options = storage["OPTIONS"]
     assert options["bucket_name"] == "gaitu-pictures"
     assert options["endpoint_url"] == "http://minio:9000"

@@ -13,6 +13,7 @@ from editor.limits import stored_bytes
 from editor.models import Edit
 from tests.support.disk import MB, DiskUsage, fill_disk_mid_write, say_free_space
 from tests.support.factories import image_bytes, upload
+from tests.support.stored import own_bucket, picture_storage  # noqa: F401  (autouse)
 
 from .test_edit_flow import stored_files, submit
 
@@ -23,7 +24,17 @@ def free_space(monkeypatch):
 
 
 @pytest.fixture
-def full_disk(monkeypatch):
+def on_disk(settings):
+    """The pictures in the media folder, in either profile: what these tests are about is a
+    disk of this machine's (the floor with a bucket is in tests/web/test_pictures_in_s3.py)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+
+
+@pytest.fixture
+def full_disk(monkeypatch, on_disk):
     fill_disk_mid_write(monkeypatch)
 
 
@@ -75,7 +86,7 @@ def test_below_the_floor_everything_else_keeps_working(
 
 
 def test_the_disk_is_looked_at_only_when_an_edit_is_submitted(
-    owner_client, run_jobs, settings, monkeypatch
+    owner_client, run_jobs, settings, monkeypatch, on_disk
 ):
     settings.GAITU_MIN_FREE_MB = 500
     looked = []
@@ -128,8 +139,8 @@ def test_sizes_count_every_stored_file(owner_client, run_jobs):
     assert source.metadata_removed
     assert source.size == source.file.size + source.thumbnail.size
     assert result.size == result.file.size + result.thumbnail.size
-    on_disk = sum(path.stat().st_size for path in stored_files())
-    assert stored_bytes(edit.owner) == on_disk
+    stored = sum(picture_storage().size(name) for name in stored_files())
+    assert stored_bytes(edit.owner) == stored
 
 
 def test_the_account_page_shows_storage(owner_client, run_jobs, settings):
@@ -165,7 +176,7 @@ def test_a_full_disk_while_storing_is_a_refusal_and_leaves_nothing(
     assert stored_files() == []
 
 
-def test_another_storage_error_is_a_refusal_too(owner_client, run_jobs, monkeypatch):
+def test_another_storage_error_is_a_refusal_too(owner_client, run_jobs, monkeypatch, on_disk):
     def refuse(self, name, content):
         raise PermissionError(errno.EACCES, "Permission denied")
 
@@ -203,7 +214,7 @@ def test_temporary_upload_files_do_not_outlive_the_request(
 
 
 def test_a_full_disk_while_storing_results_fails_the_edit_and_leaves_no_result(
-    owner_client, run_jobs, monkeypatch, settings
+    owner_client, run_jobs, monkeypatch, on_disk
 ):
     fill_disk_mid_write(monkeypatch, where="results/")
     assert submit(owner_client, run_jobs).status_code == 200
@@ -212,5 +223,4 @@ def test_a_full_disk_while_storing_results_fails_the_edit_and_leaves_no_result(
     assert not edit.results.exists()
     source = edit.sources.get()
     # What is left on the disk is the original and its thumbnail, each named by its row.
-    named = {settings.MEDIA_ROOT / source.file.name, settings.MEDIA_ROOT / source.thumbnail.name}
-    assert set(stored_files()) == named
+    assert set(stored_files()) == {source.file.name, source.thumbnail.name}

@@ -91,4 +91,4 @@ def picture_storage() -> dict[str, Any]:
             max_pool_connections=gaitu.GAITU_WORKER_THREADS + POOL_SPARE,
         ),
     }
-    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    return {"BACKEND": "webapp.bucket_storage.BucketStorage", "OPTIONS": options}

@@ -1,19 +1,22 @@
-"""Check the picture store against the database: files that are missing, files nothing names."""
+"""Check the picture store against the database: files that are missing, files nothing names.
 
-import os
+The store is the data folder's media or the S3 bucket, whichever the pictures are kept in:
+it is listed and its files deleted through the storage (editor/picture_store.py).
+"""
+
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from django.apps import apps
-from django.conf import settings
+from django.core.files.storage import Storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models
 from django.db.models import Q
 
 from editor.models import Edit, ResultImage, SourceImage
+from editor.picture_store import picture_storage, stored_files, where
 
 # A file is written before the row that names it is committed: an upload is stored inside the
 # transaction that creates its row, a result and its thumbnail just before theirs, and an
@@ -40,7 +43,8 @@ class Missing:
 
 class Command(BaseCommand):
     help = (
-        "Check the picture store (MEDIA_ROOT) against the database. Lists the stored pictures "
+        "Check the picture store (MEDIA_ROOT, or the S3 bucket of GAITU_S3_BUCKET) against "
+        "the database. Lists the stored pictures "
         "whose file or thumbnail is missing, with the edits they belong to, and the orphan "
         "files that no picture names. With --delete-orphans the orphans are deleted; a file "
         "that a picture names is never touched, nor one younger than --min-age (it may be an "
@@ -64,18 +68,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        root = Path(settings.MEDIA_ROOT)
+        storage = picture_storage()
         min_age = options["min_age"] * 60
-        # The rows first, then the disk: a file written in between then looks like an orphan,
+        # The rows first, then the store: a file written in between then looks like an orphan,
         # which its young age protects, rather than a row looking as if its file were gone.
         named, rows = self.named_files()
         named |= other_files()
-        on_disk = files_under(root)
-        missing = self.still_missing(rows, on_disk, root)
+        in_store = stored_files(storage)
+        missing = self.still_missing(rows, in_store, storage)
         young = 0
         orphans: list[str] = []
         now = time.time()
-        for name, modified in sorted(on_disk.items()):
+        for name, modified in sorted(in_store.items()):
             if name in named:
                 continue
             if now - modified < min_age:
@@ -88,7 +92,7 @@ class Command(BaseCommand):
         deleted = 0
         for name in orphans:
             if options["delete_orphans"]:
-                (root / name).unlink(missing_ok=True)
+                storage.delete(name)  # already gone is fine too
                 deleted += 1
                 self.stdout.write(f"Deleted orphan file: {name}")
             else:
@@ -97,7 +101,7 @@ class Command(BaseCommand):
         pictures = sum(len(r) for r in rows.values())
         self.stdout.write(
             f"Checked {pictures} stored pictures ({len(named)} files) "
-            f"against {len(on_disk)} files in {root}."
+            f"against {len(in_store)} files in {where(storage)}."
         )
         if young:
             self.stdout.write(
@@ -130,10 +134,10 @@ class Command(BaseCommand):
     def still_missing(
         self,
         rows: dict[str, list[Row]],
-        on_disk: dict[str, float],
-        root: Path,
+        in_store: dict[str, float],
+        storage: Storage,
     ) -> list[Missing]:
-        """The pictures whose file or thumbnail is not on the disk, as their rows say now.
+        """The pictures whose file or thumbnail is not in the store, as their rows say now.
 
         A row read a moment ago may since have been deleted with its files, or moved to its
         cleaned copy (SourceImage.keep_cleaned): those are asked again before being reported.
@@ -141,13 +145,13 @@ class Command(BaseCommand):
         missing: list[Missing] = []
         for model, label in PICTURES:
             for pk, edit_id, position, file, thumbnail in rows[label]:
-                if all(not name or name in on_disk for name in (file, thumbnail)):
+                if all(not name or name in in_store for name in (file, thumbnail)):
                     continue
                 now = model.objects.filter(pk=pk).values_list("file", "thumbnail").first()
                 if now is None:
                     continue
                 for name, part in zip(now, ("file", "thumbnail"), strict=True):
-                    if name and not (root / name).is_file():
+                    if name and not storage.exists(name):
                         what = f"{part} of {label} {position + 1}"
                         missing.append(Missing(name, what, edit_id))
         return missing
@@ -160,19 +164,6 @@ class Command(BaseCommand):
             if edit is not None:
                 of += f" of {edit.owner.get_username()}, “{edit.instruction[:40]}”"
             self.stdout.write(f"Missing file: {m.name} ({m.what}, {of})")
-
-
-def files_under(root: Path) -> dict[str, float]:
-    """Every file under the store, by its name there (as a FileField names it), with its mtime."""
-    found: dict[str, float] = {}
-    for folder, _dirs, files in os.walk(root):
-        for file in files:
-            path = Path(folder, file)
-            try:
-                found[path.relative_to(root).as_posix()] = path.lstat().st_mtime
-            except FileNotFoundError:  # deleted while the walk went on
-                continue
-    return found
 
 
 def unnamed(names: list[str], chunk: int = 500) -> list[str]:

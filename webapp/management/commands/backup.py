@@ -19,6 +19,7 @@ from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
 from editor.models import Edit
+from editor.picture_store import is_local, open_stream, picture_storage
 from webapp.backup import (
     JSON_MEMBER,
     MEDIA_PREFIX,
@@ -27,9 +28,11 @@ from webapp.backup import (
     BadArchive,
     Manifest,
     consistent_snapshot,
+    copy_file,
     media_member,
     migrations_by_app,
     pin_file,
+    pinned_snapshot,
     sha256_of,
     sqlite_facts,
     write_archive,
@@ -68,7 +71,8 @@ class Command(BaseCommand):
     help = (
         "Back up this Gaitu, running or not, into one .tar.gz: the database (SQLite's online "
         "backup, one consistent moment while the web server and worker write), every stored "
-        "picture that database names, the secret key, and a manifest with a sha256 of every "
+        "picture that database names (copied from the data folder or the S3 bucket), the "
+        "secret key, and a manifest with a sha256 of every "
         "file. Restore it with `manage.py restore`. The archive holds the secret key and every "
         "person's pictures and password hashes: keep it as secret as the data folder itself. "
         "It is written with mode 0600, under a temporary name first."
@@ -136,13 +140,6 @@ class Command(BaseCommand):
         if not source.is_file():
             raise CommandError(f"There is no database at {source} to back up.")
         copy = staging / SQLITE_MEMBER
-
-        def retrying(count: int) -> None:
-            self.stdout.write(
-                f"{count} file(s) went away between the snapshot and their copy (edits "
-                "finishing or deleted meanwhile); taking a fresh snapshot."
-            )
-
         try:
             names, missing = consistent_snapshot(
                 source,
@@ -150,7 +147,7 @@ class Command(BaseCommand):
                 file_columns(),
                 lambda name: self.pin(name, staging),
                 attempts=SNAPSHOT_ATTEMPTS,
-                on_retry=retrying,
+                on_retry=self.retrying,
             )
         except sqlite3.Error as exc:  # say what, not a traceback
             raise CommandError(f"Could not copy the database {source}: {exc}") from None
@@ -163,43 +160,67 @@ class Command(BaseCommand):
         return SQLITE_MEMBER, facts, names, missing
 
     def dump(self, staging: Path) -> tuple[str, dict[str, Any], set[str], set[str]]:
-        """Django's own serialization of every row, and the files they name, in one
-        transaction (on PostgreSQL a repeatable-read one: one moment of the database)."""
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            call_command(
-                "dumpdata",
-                natural_foreign=True,
-                natural_primary=True,
-                exclude=JSON_EXCLUDE,
-                output=str(staging / JSON_MEMBER),
-                verbosity=0,
-            )
-            names: set[str] = set()
-            for model, field in file_fields():
-                values = model._default_manager.exclude(**{field.attname: ""})
-                names.update(n for n in values.values_list(field.attname, flat=True) if n)
-            missing = {name for name in sorted(names) if not self.pin(name, staging)}
-            facts = {
-                "users": get_user_model()._default_manager.count(),
-                "edits": Edit.objects.count(),
-                "migrations": migrations_by_app(
-                    MigrationRecorder(connection).applied_migrations().keys()
-                ),
-            }
-        return JSON_MEMBER, facts, names - missing, missing
+        """Django's own serialization of every row, in one transaction (on PostgreSQL a
+        repeatable-read one: one moment of the database), and, pinned right after it, every
+        file those rows name; a fresh dump when files went away meanwhile, as for SQLite."""
+        facts: dict[str, Any] = {}
+
+        def take() -> set[str]:
+            with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                call_command(
+                    "dumpdata",
+                    natural_foreign=True,
+                    natural_primary=True,
+                    exclude=JSON_EXCLUDE,
+                    output=str(staging / JSON_MEMBER),
+                    verbosity=0,
+                )
+                names: set[str] = set()
+                for model, field in file_fields():
+                    values = model._default_manager.exclude(**{field.attname: ""})
+                    names.update(n for n in values.values_list(field.attname, flat=True) if n)
+                facts.update(
+                    users=get_user_model()._default_manager.count(),
+                    edits=Edit.objects.count(),
+                    migrations=migrations_by_app(
+                        MigrationRecorder(connection).applied_migrations().keys()
+                    ),
+                )
+            return names
+
+        names, missing = pinned_snapshot(
+            take,
+            staging,
+            lambda name: self.pin(name, staging),
+            attempts=SNAPSHOT_ATTEMPTS,
+            on_retry=self.retrying,
+        )
+        return JSON_MEMBER, facts, names, missing
+
+    def retrying(self, count: int) -> None:
+        self.stdout.write(
+            f"{count} file(s) went away between the snapshot and their copy (edits "
+            "finishing or deleted meanwhile); taking a fresh snapshot."
+        )
 
     def pin(self, name: str, staging: Path) -> bool:
-        """Hard-link (or else copy) the stored file `name` into the staging folder; False
-        when it is not there."""
+        """Put the stored file `name` into the staging folder; False when it is not there.
+
+        From the data folder by a hard link (or else a copy); from a bucket by a download, so
+        the archive holds the pictures wherever they are kept.
+        """
         try:
             media_member(name)
         except BadArchive:
             self.stderr.write(f"Skipped a stored name that leaves the media folder: {name!r}")
             return False
-        return pin_file(Path(settings.MEDIA_ROOT), name, staging)
+        storage = picture_storage()
+        if is_local(storage):
+            return pin_file(Path(settings.MEDIA_ROOT), name, staging)
+        return copy_file(lambda stored: open_stream(storage, stored).body, name, staging)
 
     # --- The archive ----------------------------------------------------------------------
 
@@ -256,7 +277,7 @@ class Command(BaseCommand):
             partial.unlink(missing_ok=True)
             raise
         for name in sorted(missing):
-            self.stderr.write(f"Missing from the disk, so not in the backup: {name}")
+            self.stderr.write(f"Missing from the picture store, so not in the backup: {name}")
         size = destination.stat().st_size / 2**20
         media_count = sum(1 for m in sources if m.startswith(MEDIA_PREFIX))
         self.stdout.write(

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import Storage
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
@@ -14,6 +16,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
 from editor.models import Edit
+from editor.picture_store import holds_files, is_local, picture_storage, where
 from webapp.backup import (
     JSON_MEMBER,
     SECRET_KEY_MEMBER,
@@ -29,8 +32,9 @@ EMPTY_ONLY = "restore goes into an empty data folder"
 
 class Command(BaseCommand):
     help = (
-        "Restore an archive made by `manage.py backup` into the configured GAITU_DATA_DIR, "
-        "which must hold no database and no stored pictures yet (nothing is ever overwritten). "
+        "Restore an archive made by `manage.py backup` into the configured GAITU_DATA_DIR (and "
+        "database and S3 bucket, when they are configured), which must hold no database and "
+        "no stored pictures yet (nothing is ever overwritten). "
         "Every file is checked against the archive's manifest (sha256) before anything is put "
         "in place; then the database, pictures and secret key are put in place and migrate "
         "brings a backup of an older Gaitu up to date."
@@ -83,7 +87,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Restored into {data_dir}.")
 
     def refuse_unless_empty(self) -> None:
-        media = Path(settings.MEDIA_ROOT)
+        storage = picture_storage()
         if connection.vendor == "sqlite":
             database = Path(connection.settings_dict["NAME"])
             for path in (database, Path(f"{database}-wal")):
@@ -97,10 +101,15 @@ class Command(BaseCommand):
                 f"The configured {connection.vendor} database already has Gaitu's tables: "
                 f"{EMPTY_ONLY}, and an empty database."
             )
-        if media.is_dir() and any(p.is_file() for p in media.rglob("*")):
+        if holds_files(storage):
+            what = (
+                "GAITU_DATA_DIR at a new folder"
+                if is_local(storage)
+                else "GAITU_S3_BUCKET at an empty bucket"
+            )
             raise CommandError(
-                f"There are stored pictures in {media} already: {EMPTY_ONLY}. Point "
-                "GAITU_DATA_DIR at a new folder and try again."
+                f"There are stored pictures in {where(storage)} already: {EMPTY_ONLY}. Point "
+                f"{what} and try again."
             )
 
     def refuse_newer(self, manifest: Manifest) -> None:
@@ -120,9 +129,12 @@ class Command(BaseCommand):
             )
 
     def place(self, manifest: Manifest, staging: Path) -> None:
-        media = Path(settings.MEDIA_ROOT)
+        storage = picture_storage()
         for name in manifest.media_names():
-            put(staging / media_member(name), media / name)
+            if is_local(storage):
+                put(staging / media_member(name), Path(settings.MEDIA_ROOT) / name)
+            else:
+                upload(staging / media_member(name), storage, name)
         if SECRET_KEY_MEMBER in manifest.files:
             # It replaces the one this command's own start may have generated just now.
             key_file = Path(settings.DATA_DIR) / "secret_key"
@@ -149,6 +161,18 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=verbosity)
             self.stdout.write("Loading the rows.")
             call_command("loaddata", str(staging / JSON_MEMBER), verbosity=verbosity)
+
+
+def upload(source: Path, storage: Storage, name: str) -> None:
+    """Write a checked file into a store that is no folder here (the S3 bucket) under its
+    name, never over one that is there."""
+    if storage.exists(name):
+        raise CommandError(f"{name} appeared in {where(storage)} meanwhile: {EMPTY_ONLY}.")
+    with source.open("rb") as picture:
+        stored = storage.save(name, File(picture, name=name))
+    if stored != name:  # a storage that renames rather than overwrite: not ours to guess
+        storage.delete(stored)
+        raise CommandError(f"{where(storage)} stored {name} as {stored}: {EMPTY_ONLY}.")
 
 
 def put(source: Path, target: Path) -> None:
