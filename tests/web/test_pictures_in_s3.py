@@ -25,6 +25,7 @@ from editor.models import Edit, SourceImage
 from editor.picture_store import is_bucket, open_stream, stored_files, where
 from exports.models import GalleryExport, GalleryImport
 from studio.views.media import MEDIA_CSP, OWNER_CACHE, SHARE_CACHE, picture_response
+from tests.api.test_api import create
 from tests.support.disk import say_free_space
 from tests.support.factories import upload
 from tests.support.stored import (
@@ -36,7 +37,6 @@ from tests.support.stored import (
     stored_bytes,
     use_bucket,
 )
-from tests.api.test_api import create
 from tests.web.test_streaming import relayed
 
 MEDIA = [
