@@ -127,10 +127,10 @@ class Hub:
 
     def __init__(
         self,
-        open_feed: Callable[[], ChangeFeed] = feed_for_the_database,
+        open_feed: Callable[[], ChangeFeed] | None = None,  # None: the database's own
         read: Callable[[Collection[UUID]], dict[UUID, CardState]] = read_followed,
     ):
-        self._open_feed = open_feed
+        self._open_feed = open_feed or feed_for_the_database
         self._read = read
         self._followers: set[Follower] = set()
         self._by_edit: dict[UUID, set[Follower]] = {}

@@ -15,12 +15,13 @@ with these guards, set in webapp/settings/gaitu.py ("The web server"):
 - Headers beyond MAX_HEADER_BYTES are answered 431: httptools would otherwise keep gathering
   them, as fast as a client can send, for as long as the header timeout lets it.
 - GAITU_MAX_CONNECTIONS_PER_ADDRESS: one client address holds at most this many connections
-  at once, live update streams included; the next one is answered 503 and closed, and those it
-  holds go on untouched. The address is the direct peer's (an IPv6 one by its /64). A trusted
-  proxy (GAITU_TRUSTED_PROXIES) is not counted: its connections carry everyone's requests, and
-  which client a connection is for is only known from a request's X-Forwarded-For, after the
-  connection was taken, and can change with each request the proxy sends on it. Behind a proxy
-  it is the proxy that limits each client (the README shows how).
+  at once in each web process (GAITU_WEB_PROCESSES), live update streams included; the next
+  one is answered 503 and closed, and those it holds go on untouched. The address is the
+  direct peer's (an IPv6 one by its /64). A trusted proxy (GAITU_TRUSTED_PROXIES) is not
+  counted: its connections carry everyone's requests, and which client a connection is for
+  is only known from a request's X-Forwarded-For, after the connection was taken, and can
+  change with each request the proxy sends on it. Behind a proxy it is the proxy that limits
+  each client (the README shows how).
 
 Whom to believe about the client's address and scheme is uvicorn's own proxy-headers
 handling, given GAITU_TRUSTED_PROXIES and nothing else (see web_server_command).
@@ -34,6 +35,7 @@ from asyncio import TimerHandle
 from collections import Counter
 from typing import Any
 
+from django.conf import settings
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
@@ -63,10 +65,15 @@ logger = logging.getLogger("uvicorn.error")  # uvicorn's, so --log-level applies
 def web_server_command(python: str, host: str, port: int) -> list[str]:
     """The uvicorn command line of `manage.py serve`, the one way Gaitu starts its web server.
 
-    uvicorn, an ASGI server in one process: the few async views (the live updates of running
-    edits) wait without holding a thread; every other view runs in a thread.
+    uvicorn, an ASGI server: the few async views (the live updates of running edits) wait
+    without holding a thread; every other view runs in a thread. With GAITU_WEB_PROCESSES
+    above 1, uvicorn runs that many processes on the one listening socket (the kernel hands
+    each connection to one of them) and starts again at once any that dies; each has its own
+    guards, so the per-address connection cap holds per process. The live updates reach
+    every process, from any worker: each process's hub hears of changes from the database.
     """
     limits = ServerLimits.from_settings()
+    processes = settings.GAITU_WEB_PROCESSES
     if limits.trusted_proxies:
         # uvicorn then takes the client's address from the X-Forwarded-For entries that these
         # proxies added (the last one added by someone else), and the scheme from
@@ -90,6 +97,7 @@ def web_server_command(python: str, host: str, port: int) -> list[str]:
         # All clients together: see overall_connection_cap.
         *(["--limit-concurrency", str(cap)] if cap is not None else []),
         "--timeout-graceful-shutdown", str(WEB_GRACE_SECONDS),
+        *(["--workers", str(processes)] if processes > 1 else []),
     ]  # fmt: skip
 
 
@@ -98,7 +106,8 @@ def configured_limits() -> ServerLimits:
     return ServerLimits.from_settings()
 
 
-# One uvicorn server per process (`manage.py serve` runs one), so one count per process.
+# One uvicorn server per process, so one count per process: with GAITU_WEB_PROCESSES above 1,
+# an address may hold the cap in each of them.
 open_by_address: Counter[str] = Counter()
 # Addresses said to be over the cap since they last were under it: said once, not per refusal.
 _over_cap: set[str] = set()

@@ -16,6 +16,7 @@ import socket
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
@@ -68,6 +69,23 @@ def live_workers() -> set[str]:
 
 
 def _take_up(edit: Edit) -> None:
+    """Queue the edit again (or fail it), if it is still the run the sweep found.
+
+    Sweeps can overlap: each worker sweeps when it starts, besides its turns, and workers on
+    several hosts start at once after an outage. Another sweep may have taken this edit up
+    since it was read, and a worker started it again: that run is left alone. The row is
+    locked meanwhile (SQLite's IMMEDIATE transaction holds the whole database), so no worker
+    starts it between the check and the change.
+    """
+    with transaction.atomic():
+        same_run = Edit.objects.select_for_update().filter(
+            pk=edit.pk, status=Edit.Status.RUNNING, worker=edit.worker, attempts=edit.attempts
+        )
+        if same_run.exists():
+            _queue_again_or_fail(edit)
+
+
+def _queue_again_or_fail(edit: Edit) -> None:
     if edit.result_links or edit.recoveries == 0:
         if edit.transition(
             Edit.Status.QUEUED,

@@ -41,6 +41,9 @@ class Gaitu:
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "GAITU_WORKER_THREADS": "8",
+            # One web process, whichever the profile (the scale-out one's default is one per
+            # core): tests about several set it (tests/e2e/test_web_processes.py).
+            "GAITU_WEB_PROCESSES": "1",
             "MALLOC_ARENA_MAX": "2",  # as `manage.py serve` sets it
             # The free-space floor is about the machine: the tests that are about it set it.
             "GAITU_MIN_FREE_MB": "0",

@@ -5,11 +5,20 @@ import sqlite3
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.db import connection
 from django.urls import reverse
 
 import live.hub
 from editor.models import Edit, Share
+from live.feeds import PollingFeed, PostgresNotifyFeed, feed_for_the_database
 from tests.support.hub_reads import hub_reads_in_the_test_thread  # noqa: F401  (autouse)
+
+
+@pytest.fixture(autouse=True)
+def looked_for_changes(monkeypatch):
+    """These tests' writes stay in the test's transaction, of which no database tells (on
+    PostgreSQL, a notification is sent at commit): the hub looks for them every 50 ms."""
+    monkeypatch.setattr(live.hub, "feed_for_the_database", PollingFeed)
 
 
 def read_events(response, between=None):
@@ -158,8 +167,10 @@ def test_a_commit_to_the_sqlite_database_is_told_and_nothing_else_is(tmp_path):
     writer.close()
 
 
-def test_a_database_that_cannot_tell_of_changes_is_looked_at_instead(db):
-    """The test database lives in memory, with no file whose commits could be counted."""
-    from live.feeds import PollingFeed, feed_for_the_database
-
-    assert isinstance(feed_for_the_database(), PollingFeed)
+def test_the_feed_is_the_databases_own_where_it_can_tell(db):
+    """PostgreSQL tells of changes itself (tests/web/test_live_postgres.py); the embedded
+    profile's test database lives in memory, with no file whose commits could be counted."""
+    feed = feed_for_the_database()
+    expected = {"postgresql": PostgresNotifyFeed, "sqlite": PollingFeed}[connection.vendor]
+    assert type(feed) is expected
+    feed.close()

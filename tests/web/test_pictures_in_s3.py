@@ -172,7 +172,13 @@ def test_the_share_page_and_its_opengraph_image_come_from_the_bucket(
 
 @pytest.mark.parametrize("api", [False, True])
 def test_a_bucket_that_refuses_the_picture_is_a_clear_refusal_and_keeps_nothing(
-    client, owner_client, owner_token, run_jobs, settings, s3_endpoint, api  # noqa: F811
+    client,
+    owner_client,
+    owner_token,
+    run_jobs,
+    settings,
+    s3_endpoint,  # noqa: F811  (the fixture imported above)
+    api,
 ):
     use_bucket(settings, s3_endpoint, "gaitu-never-made")  # NoSuchBucket, for every write
     if api:

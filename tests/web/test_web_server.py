@@ -139,6 +139,19 @@ def test_the_command_line_runs_the_guarded_protocol_with_the_configured_times(se
     assert options["limit_concurrency"] == overall_connection_cap(soft_limit)
 
 
+def test_one_web_process_is_uvicorn_alone_and_more_are_its_workers(settings):
+    """GAITU_WEB_PROCESSES: uvicorn's own processes on one socket (tests/e2e/
+    test_web_processes.py runs two); one is uvicorn alone, with no process to watch it."""
+    settings.GAITU_WEB_PROCESSES = 1
+    command = web_server_command("/venv/python", "127.0.0.1", 8000)
+    assert "--workers" not in command
+    assert uvicorn_options(command)["workers"] is None
+    settings.GAITU_WEB_PROCESSES = 3
+    options = uvicorn_options(web_server_command("/venv/python", "127.0.0.1", 8000))
+    assert options["workers"] == 3
+    assert import_from_string(options["http"]) is GuardedHttpProtocol  # in each of them
+
+
 # --- The system checks -----------------------------------------------------------------------
 
 

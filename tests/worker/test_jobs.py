@@ -175,6 +175,19 @@ class TestRecovery:
         make_running(edit, worker=name)
         assert recovery.recover_interrupted() == 0
 
+    def test_a_late_sweep_leaves_an_edit_taken_up_and_started_again_since(self, edit, stale):
+        """Two sweeps at once (workers starting on two hosts): the second read the edit
+        before the first took it up and a worker started it again; it leaves that run be."""
+        make_running(edit, heartbeat_at=stale)
+        read_by_the_late_sweep = Edit.objects.get(pk=edit.pk)
+        assert recovery.recover_interrupted() == 1  # the first sweep
+        assert Edit.objects.get(pk=edit.pk).start(worker="elsewhere:1")
+        recovery._take_up(read_by_the_late_sweep)
+        edit.refresh_from_db()
+        assert (edit.status, edit.worker, edit.attempts, edit.recoveries) == (
+            S.RUNNING, "elsewhere:1", 2, 1
+        )  # fmt: skip
+
     def test_one_sweep_per_interval_whatever_the_number_of_workers(self, db):
         assert recovery.take_turn_to_sweep() is True
         assert [recovery.take_turn_to_sweep() for _ in range(5)] == [False] * 5
