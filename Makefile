@@ -48,7 +48,7 @@ run: $(VENV)/.runtime $(if $(SCALE_OUT),$(VENV)/.scale)
 # The whole suite on the embedded default, then all but the browser tests again on real
 # PostgreSQL, Redis and S3 servers that the run starts itself (tests/support/scale_profile.py);
 # tests about SQLite or the local disk are for the embedded profile only.
-test: test-embedded
+test: test-embedded test-scale
 
 test-embedded: $(VENV)/.dev
 	$(PY) -m pytest

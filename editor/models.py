@@ -264,7 +264,9 @@ class StoredImage(models.Model):
             stored.storage.delete(name)
             raise
         setattr(self, field, name)
-        self.size += stored.storage.size(name)
+        # The bytes just written, counted here: asking the storage would cost a bucket a
+        # request per picture (and a store that lists a new object a moment late, an error).
+        self.size += content.size
 
 
 class SourceImage(StoredImage):
