@@ -70,10 +70,14 @@ class Servers:
         self._stack = ExitStack()
         self._redis_databases = itertools.count(1)  # 0 is the in-process tests'
 
-    def start(self) -> None:
-        self._start_postgres()
-        self._start_redis()
-        self._start_s3()
+    def start(self, which: tuple[str, ...] = ("postgres", "redis", "s3")) -> None:
+        starters = {
+            "postgres": self._start_postgres,
+            "redis": self._start_redis,
+            "s3": self._start_s3,
+        }
+        for name in which:
+            starters[name]()
 
     def stop(self) -> None:
         self._stack.close()
@@ -177,13 +181,10 @@ def fresh_deployment(environ: dict[str, str]) -> dict[str, str]:
     """For one installation in processes of its own: a new database, Redis database and
     bucket on the run's servers, as the variables that point at them."""
     import boto3
-    import psycopg
     import redis
 
-    name = f"gaitu_{uuid.uuid4().hex[:12]}"
-    database = environ["DATABASE_URL"].rsplit("/", 1)[0]
-    with psycopg.connect(f"{database}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    database_url = create_database(environ["DATABASE_URL"])
+    name = database_url.rsplit("/", 1)[1]
     queue = environ["GAITU_QUEUE_URL"].rsplit("/", 1)[0]
     client = redis.Redis.from_url(f"{queue}/0")
     index = int(client.incr("gaitu-tests:next-database")) % REDIS_DATABASES or 1
@@ -197,7 +198,7 @@ def fresh_deployment(environ: dict[str, str]) -> dict[str, str]:
         region_name="us-east-1",
     ).create_bucket(Bucket=bucket)
     return {
-        "DATABASE_URL": f"{database}/{name}",
+        "DATABASE_URL": database_url,
         "GAITU_QUEUE_URL": f"{queue}/{index}",
         "GAITU_S3_BUCKET": bucket,
     }
@@ -214,35 +215,14 @@ def _end(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_servers(folder: Path):
+def running_servers(folder: Path, *which: str):
+    """The servers named ("postgres", "redis", "s3"; all three when none is named), until the
+    block ends. A test of what only one of them does starts that one alone in the embedded
+    profile (tests/support/stored.py, tests/web/test_live_postgres.py)."""
     servers = Servers(folder)
     try:
-        servers.start()
+        servers.start(which or ("postgres", "redis", "s3"))
         yield servers
-    finally:
-        servers.stop()
-
-
-@contextmanager
-def running_s3(folder: Path):
-    """s3rver alone (its endpoint is .s3_endpoint), for the bucket's tests in the embedded
-    profile, where the other two are not wanted."""
-    servers = Servers(folder)
-    try:
-        servers._start_s3()
-        yield servers
-    finally:
-        servers.stop()
-
-
-@contextmanager
-def running_postgres(folder: Path):
-    """PostgreSQL alone, for tests of what only PostgreSQL does that run in both profiles;
-    yields its URL for the database "gaitu" (create_database makes more on it)."""
-    servers = Servers(folder)
-    try:
-        servers._start_postgres()
-        yield servers.postgres_url("gaitu")
     finally:
         servers.stop()
 

@@ -22,7 +22,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
-from tests.support.servers import S3_KEY, running_s3
+from tests.support.servers import S3_KEY, running_servers
 
 SCALE_PROFILE = os.environ.get("GAITU_TEST_PROFILE") == "scale"
 
@@ -146,7 +146,7 @@ def s3_endpoint(tmp_path_factory) -> Iterator[str]:
     if SCALE_PROFILE:
         yield os.environ["GAITU_S3_ENDPOINT_URL"]
         return
-    with running_s3(tmp_path_factory.mktemp("s3")) as server:
+    with running_servers(tmp_path_factory.mktemp("s3"), "s3") as server:
         yield server.s3_endpoint
 
 

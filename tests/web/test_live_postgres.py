@@ -32,7 +32,7 @@ import live.hub
 from live.feeds import EDITS_CHANNEL, PostgresNotifyFeed, listen_params
 from live.hub import Hub
 from tests.support.live import SCALE_PROFILE, wait_until
-from tests.support.servers import create_database, running_postgres
+from tests.support.servers import create_database, running_servers
 
 notifications = importlib.import_module("editor.migrations.0008_edit_change_notifications")
 
@@ -54,7 +54,8 @@ def postgres_server() -> Iterator[str]:
         return
     folder = tempfile.mkdtemp(prefix="gaitu-postgres-")  # where the server's own user gets in
     try:
-        with running_postgres(Path(folder)) as url:
+        with running_servers(Path(folder), "postgres") as servers:
+            url = servers.postgres_url("gaitu")
             yield url
     finally:
         shutil.rmtree(folder, ignore_errors=True)

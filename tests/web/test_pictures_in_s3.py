@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import FileSystemStorage
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
@@ -37,6 +36,7 @@ from tests.support.stored import (
     stored_bytes,
     use_bucket,
 )
+from tests.web.test_check_media import check_media
 from tests.web.test_streaming import relayed
 
 MEDIA = [
@@ -288,15 +288,6 @@ def test_the_export_zip_holds_the_pictures_of_the_bucket_and_imports_into_it(
 
 
 # --- check_media, backup ---------------------------------------------------------------------
-
-
-def check_media(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("check_media", *args, stdout=out)
-    except CommandError as problem:
-        return problem.returncode, f"{out.getvalue()}{problem}"
-    return 0, out.getvalue()
 
 
 def test_check_media_lists_the_bucket_finding_a_missing_object_and_a_stray_one(
