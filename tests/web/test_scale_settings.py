@@ -1,10 +1,12 @@
 """The scale-out profile by environment alone: DATABASE_URL, GAITU_QUEUE_URL, GAITU_S3_*."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 
-from tests.web.test_settings_env import failure_for, settings_for
+from tests.web.test_settings_env import ROOT, failure_for, settings_for
 
 SCALE = {
     "DATABASE_URL": "postgres://gaitu:pw@db.internal:5433/gaitu",
@@ -98,3 +100,25 @@ def test_pictures_in_a_bucket(tmp_path):
 )
 def test_a_variable_that_cannot_be_used_is_named(tmp_path, variables, message):
     assert message in failure_for(tmp_path, SECRET_KEY="k", **variables)
+
+
+def test_manage_py_says_the_sentence_alone(tmp_path):
+    """What `make run` shows when SECRET_KEY is missing: the sentence, no traceback."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("GAITU_") and name not in ("SECRET_KEY", "DATABASE_URL")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="webapp.settings",
+        GAITU_DATA_DIR=str(tmp_path),
+        DATABASE_URL="postgres://gaitu@127.0.0.1:1/gaitu",
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "migrate"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("Gaitu cannot start: Set SECRET_KEY: with DATABASE_URL")
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
