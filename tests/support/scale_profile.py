@@ -8,6 +8,7 @@ webapp/settings/env.py), and stops the servers whatever the outcome.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,8 @@ from tests.support.servers import ROOT, running_servers
 
 
 def main(arguments: list[str]) -> int:
+    # Stopped from outside (a CI timeout), the servers are stopped too, not left running.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with tempfile.TemporaryDirectory(prefix="gaitu-scale-") as folder:
         with running_servers(Path(folder)) as servers:
             environment = {**os.environ, **servers.environment()}
