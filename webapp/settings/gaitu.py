@@ -171,7 +171,7 @@ def _shared_secret_key() -> str:
             "Set SECRET_KEY: with DATABASE_URL, GAITU_QUEUE_URL or GAITU_S3_BUCKET set, Gaitu "
             "may run on several machines, and all of them must sign with the same key, or "
             "people are logged out whenever a request reaches another machine. Make one with: "
-            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            "openssl rand -base64 48"
         )
     return key
 
