@@ -50,7 +50,7 @@ run: $(VENV)/.runtime $(if $(SCALE_OUT),$(VENV)/.scale)
 # tests about SQLite or the local disk are for the embedded profile only.
 test: test-embedded test-scale
 
-test-embedded: $(VENV)/.dev
+test-embedded: $(VENV)/.dev node_modules/.installed
 	$(PY) -m pytest
 
 test-scale: $(VENV)/.dev node_modules/.installed
