@@ -6,6 +6,7 @@ import re
 
 import jsonschema_rs
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from editor.models import Edit
@@ -177,11 +178,15 @@ def test_every_documented_operation_behaves_as_described(call, spec, run_jobs, s
     assert documented == call.checked
 
 
-def test_delete_removes_the_files(client, owner_token, run_jobs, media_root):
+def test_delete_removes_the_files(client, owner_token, run_jobs):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {owner_token}"}
     with run_jobs():
         body = client.post(reverse("api_edits"), {"instruction": "x", "image": upload()}, **headers)
-    assert any(p.is_file() for p in media_root.rglob("*"))
+    edit = Edit.objects.get(pk=body.json()["id"])
+    pictures = [*edit.sources.all(), *edit.results.all()]
+    names = [stored.name for p in pictures for stored in (p.file, p.thumbnail) if stored]
+    # In the data folder or the bucket, whichever the profile keeps them in.
+    assert len(names) == 4 and all(default_storage.exists(name) for name in names)
     with run_jobs():
         client.delete(body.json()["url"], **headers)
-    assert not any(p.is_file() for p in media_root.rglob("*"))
+    assert not any(default_storage.exists(name) for name in names)
