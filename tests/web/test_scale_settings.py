@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.web.test_settings_env import ROOT, failure_for, settings_for
+from tests.web.test_settings_env import ROOT, failure_for, fresh_environment, settings_for
 
 SCALE = {
     "DATABASE_URL": "postgres://gaitu:pw@db.internal:5433/gaitu",
@@ -104,16 +104,7 @@ def test_a_variable_that_cannot_be_used_is_named(tmp_path, variables, message):
 
 def test_manage_py_says_the_sentence_alone(tmp_path):
     """What `make run` shows when SECRET_KEY is missing: the sentence, no traceback."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("GAITU_") and name not in ("SECRET_KEY", "DATABASE_URL")
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="webapp.settings",
-        GAITU_DATA_DIR=str(tmp_path),
-        DATABASE_URL="postgres://gaitu@127.0.0.1:1/gaitu",
-    )
+    env = fresh_environment(tmp_path, DATABASE_URL="postgres://gaitu@127.0.0.1:1/gaitu")
     done = subprocess.run(
         [sys.executable, "manage.py", "migrate"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,

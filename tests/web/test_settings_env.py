@@ -140,11 +140,10 @@ DEVELOPER_NAMES = {
 }  # fmt: skip
 
 
-def settings_process(
+def fresh_environment(
     data_dir: Path, module: str = "webapp.settings", **variables: str
-) -> subprocess.CompletedProcess:
-    """Import the settings module in a fresh process with only these variables set, and
-    print every setting as JSON."""
+) -> dict[str, str]:
+    """A process's environment with only these of Gaitu's variables set."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -152,6 +151,15 @@ def settings_process(
         and name not in DEVELOPER_NAMES | {"DJANGO_SETTINGS_MODULE"}
     }
     env.update(DJANGO_SETTINGS_MODULE=module, GAITU_DATA_DIR=str(data_dir), **variables)
+    return env
+
+
+def settings_process(
+    data_dir: Path, module: str = "webapp.settings", **variables: str
+) -> subprocess.CompletedProcess:
+    """Import the settings module in a fresh process with only these variables set, and
+    print every setting as JSON."""
+    env = fresh_environment(data_dir, module, **variables)
     code = (
         "import importlib, json, sys\n"
         f"module = importlib.import_module({module!r})\n"
