@@ -1,0 +1,1 @@
+// The lightbox: the full-resolution pair with zoom and pan.
