@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiToken(models.Model):
@@ -14,16 +15,23 @@ class ApiToken(models.Model):
     PREFIX = "gtu_"
     LAST_USED_PRECISION = timedelta(minutes=1)
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, blank=True)
-    prefix = models.CharField(max_length=12)
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("person"),
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(_("beginning"), max_length=12)
+    digest = models.CharField(_("hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     class Meta:
         # Made by the editor app before accounts had a room of its own; the table kept its name.
         db_table = "editor_apitoken"
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
@@ -62,20 +70,22 @@ class AuthAttempt(models.Model):
     deleted as new ones come."""
 
     class Kind(models.TextChoices):
-        LOGIN = "login"  # a password or a code: at login, at a password change, for 2FA
-        SIGNUP = "signup"
+        LOGIN = "login", _("password or code")  # at login, at a password change, for 2FA
+        SIGNUP = "signup", _("sign-up")
 
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     # A keyed hash of the name as Django reads it, casefolded (throttle.account_key): the name
     # typed is not kept (people type their password there), and look-alikes share one key.
-    account = models.CharField(max_length=64, blank=True)
+    account = models.CharField(_("account key"), max_length=64, blank=True)
     # The client address, an IPv6 one as its /64 network (throttle.address_key).
-    address = models.CharField(max_length=64)
+    address = models.CharField(_("address"), max_length=64)
     # The device cookie's id when one was honoured for this try; empty when none was.
-    device = models.CharField(max_length=32, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    device = models.CharField(_("device"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("sign-in attempt")
+        verbose_name_plural = _("sign-in attempts")
         indexes = [
             models.Index(fields=["address", "kind", "created_at"]),
             models.Index(fields=["account", "device", "created_at"]),

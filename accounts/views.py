@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, update_session_auth_hash
-from django.contrib.auth.decorators import login_not_required, user_passes_test
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
@@ -268,13 +268,16 @@ def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpRespon
     return redirect("account")
 
 
-def _is_owner(user: User | AnonymousUser) -> bool:
-    return user.is_active and user.is_superuser
+def _only_the_owner(user: User | AnonymousUser) -> None:
+    """Someone else signed in gets the 403 page, which says why. (A redirect to the login page
+    would send them straight back: they are logged in, and the login page goes on to `next`.)"""
+    if not (user.is_active and user.is_superuser):
+        raise PermissionDenied
 
 
-@user_passes_test(_is_owner)
 def people(request: HttpRequest) -> HttpResponse:
     """The owner adds people and turns accounts off; each person sees only their own edits."""
+    _only_the_owner(request.user)
     form: UserCreationForm[User] = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         person = form.save()
@@ -287,8 +290,8 @@ def people(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@user_passes_test(_is_owner)
 def person_toggle(request: HttpRequest, user_id: int) -> HttpResponse:
+    _only_the_owner(request.user)
     person = get_object_or_404(get_user_model(), pk=user_id)
     if person == request.user:
         messages.error(request, _("You cannot turn off your own account."))

@@ -1,6 +1,7 @@
-// Small comforts on top of htmx, on every page: the language menu, Copy buttons, elapsed time
-// and live updates of running edits. Every page works without the scripts; upload.js and
-// compare.js add the studio's form and the before/after slider.
+// Small comforts on top of htmx, on every page: the language menu, Copy buttons, questions
+// before revoking, the account menu, elapsed time and live updates of running edits. Every
+// page works without the scripts; upload.js and compare.js add the studio's form and the
+// before/after slider.
 // No inline handlers and no eval: the Content Security Policy allows neither.
 (function () {
   "use strict";
@@ -10,23 +11,46 @@
     if (event.target.matches("select[data-autosubmit]")) event.target.form.submit();
   });
 
-  // ---- Share links: copy, and say so on the button. ----
+  // ---- Copy buttons (share links, a new API token): copy, and say so on the button. The
+  // button names what to copy: a field (its value) or any element (its text). ----
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
     if (!button) return;
     var field = document.querySelector(button.getAttribute("data-copy"));
     if (!field) return;
-    field.select();
+    var text = "value" in field ? field.value : field.textContent.trim();
+    if ("select" in field) field.select();
     var done = function () {
       var label = button.textContent;
       button.textContent = "✓";
       setTimeout(function () { button.textContent = label; }, 1500);
     };
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(field.value).then(done);
-    } else if (document.execCommand("copy")) {
+      navigator.clipboard.writeText(text).then(done);
+    } else if ("select" in field && document.execCommand("copy")) {
       done();
     }
+  });
+
+  // ---- Forms that undo something for good ask first (data-confirm holds the question).
+  // Without scripts they are sent at once. ----
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // ---- The account menu (a <details>): closed by a click outside it, or by Esc. ----
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details[data-menu][open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.open = false;
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details[data-menu][open]").forEach(function (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    });
   });
 
   // ---- Elapsed time on running cards, counted here so that a polled card can stay the same

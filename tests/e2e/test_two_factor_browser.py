@@ -59,6 +59,7 @@ def test_set_up_then_log_in_with_a_code(live, browser, scheme):
     page.get_by_role("link", name=re.compile("I have saved them")).click()
     expect(page).to_have_url(f"{live.url}/")
 
+    page.locator("details.menu > summary").click()  # the account menu holds Log out
     page.get_by_role("button", name=re.compile("Log out")).click()
     page.fill("#id_username", "mei")
     page.fill("#id_password", PASSWORD)

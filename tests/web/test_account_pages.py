@@ -123,8 +123,16 @@ def test_the_owner_adds_people_and_turns_them_off(client, db):
     assert owner.is_active  # never oneself
 
 
-def test_people_is_for_the_owner_only(owner_client):
-    assert owner_client.get(reverse("people")).status_code == 302
+def test_people_is_for_the_owner_only(owner_client, stranger):
+    # A page that says why, not a redirect to the login page (which, for someone logged in,
+    # goes straight back here: a loop).
+    page = owner_client.get(reverse("people"))
+    assert page.status_code == 403
+    assert "Only the owner of this Gaitu can open this page." in page.text
+    toggle = owner_client.post(reverse("person_toggle", args=[stranger.pk]))
+    assert toggle.status_code == 403
+    stranger.refresh_from_db()
+    assert stranger.is_active
 
 
 def test_daily_limit_says_when_it_resets(owner_client, owner, settings):

@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     # ServeStatic's checks, and a runserver that leaves static files to its middleware.
     "servestatic",
     "django.contrib.staticfiles",
+    "django.forms",  # the widgets' templates, for FORM_RENDERER below
     "django_htmx",
     "huey.contrib.djhuey",
     "ninja",  # its static files: the API docs page is served from ours, not a CDN
@@ -54,6 +55,10 @@ MIDDLEWARE = [
     # A body over its limit is answered 413 unread; last, as its answer uses the ones above.
     "webapp.request_limits.RequestLimitMiddleware",
 ]
+
+# Forms are drawn by templates/forms/ (labels without colons, help text under the field,
+# errors next to it), through the project's TEMPLATES.
+FORM_RENDERER = "webapp.forms.GaituFormRenderer"
 
 ROOT_URLCONF = "webapp.urls"
 WSGI_APPLICATION = "webapp.wsgi.application"
