@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from . import services
-from .models import Edit, ResultImage, SourceImage
+from .models import Edit, ResultImage, Share, SourceImage
 
 
 class SourceInline(admin.TabularInline):
@@ -38,3 +38,16 @@ class EditAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Edit]) -> None:
         for edit in queryset:
             services.delete(edit)
+
+
+@admin.register(Share)
+class ShareAdmin(admin.ModelAdmin):
+    """The public links, to see what is shared and revoke a link (deleting it: its token
+    then answers 404); they are made from the studio only."""
+
+    list_display = ("edit", "show_original", "show_instruction", "created_at")
+    readonly_fields = ("edit", "show_original", "show_instruction", "created_at")
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

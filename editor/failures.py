@@ -74,8 +74,12 @@ REASON_MESSAGES: dict[tuple[str, str], Promise] = {
 }
 # Failures that Retry would only meet again, so the studio does not offer it: a result link
 # refused by a rule is refused again (Retry first downloads the same links, kept because the
-# generation was paid for). The API still retries them: once the host is allowed, that works.
-RETRY_WOULD_REPEAT = frozenset({"link_blocked"})
+# generation was paid for); a rejected key or an exhausted quota stays so until whoever runs
+# Gaitu or the gateway acts; the same request is not accepted, the same damaged file not read,
+# a second time. The API still retries them: once the host is allowed, that works.
+RETRY_WOULD_REPEAT = frozenset(
+    {"link_blocked", "key_rejected", "quota_exhausted", "bad_request", "unreadable_picture"}
+)
 
 PICTURE_PROBLEMS: dict[str, Promise] = {
     "empty": _("The file is empty."),

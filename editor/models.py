@@ -33,6 +33,10 @@ def thumbnail_path(instance: "SourceImage | ResultImage", filename: str) -> str:
     return _random_name("thumbs", filename)
 
 
+def display_path(instance: "SourceImage | ResultImage", filename: str) -> str:
+    return _random_name("displays", filename)
+
+
 class Edit(models.Model):
     """One instruction applied to one or more pictures, and what the gateway made of it."""
 
@@ -64,12 +68,14 @@ class Edit(models.Model):
     CARD_STATE = ("status", "stage", "progress", "gateway_attempt", "error_code", "share__token")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="edits")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="edits", verbose_name=_("owner")
+    )
     instruction = models.TextField(_("instruction"), max_length=4000)
     model = models.CharField(_("model"), max_length=100)
-    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
     stage = models.CharField(max_length=12, choices=Stage, default=Stage.QUEUED)
-    progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(_("progress"), null=True, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     # A finer reason within the code (gateway.failures.Failure.reason), so that the sentence
     # for it is said in each reader's language, as the code's is.
@@ -98,7 +104,7 @@ class Edit(models.Model):
     )
     raw_reply = models.TextField(blank=True, help_text=_("The gateway's reply, data URIs elided."))
     usage = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     first_progress_at = models.DateTimeField(null=True, blank=True)
@@ -107,6 +113,8 @@ class Edit(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("edit")
+        verbose_name_plural = _("edits")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="edit_owner_recent"),
@@ -232,16 +240,19 @@ class Edit(models.Model):
 
 
 class StoredImage(models.Model):
-    """What originals and results share: a picture file, its thumbnail and its size."""
+    """What originals and results share: a picture file, its renditions and its size."""
 
     position = models.PositiveSmallIntegerField(default=0)
     thumbnail = models.FileField(upload_to=thumbnail_path, blank=True)
+    # A WebP of at most DISPLAY_SIDE px for the before/after on a card and the detail page,
+    # made by the worker; an edit from before it existed has none, and shows the full picture.
+    display = models.FileField(upload_to=display_path, blank=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     content_type = models.CharField(max_length=40)
     # Kept as the files are written, so a person's storage is one sum, not a walk of the disk.
     size = models.PositiveBigIntegerField(
-        default=0, help_text=_("Bytes stored: the picture and its thumbnail.")
+        default=0, help_text=_("Bytes stored: the picture, its thumbnail and its display copy.")
     )
 
     class Meta:
@@ -249,8 +260,8 @@ class StoredImage(models.Model):
         ordering = ["position"]
 
     def store(self, field: str, filename: str, content: File) -> None:
-        """Write `content` as this picture's `file` or `thumbnail` (not saving the row), and
-        count its bytes in `size`.
+        """Write `content` as this picture's `file`, `thumbnail` or `display` (not saving the
+        row), and count its bytes in `size`.
 
         A write that fails, as on a full disk, leaves nothing of itself: the storage would
         keep the part it wrote, with no row to name it.
@@ -268,6 +279,20 @@ class StoredImage(models.Model):
         # request per picture (and a store that lists a new object a moment late, an error).
         self.size += content.size
 
+    def keep_display(self, name: str, size: int) -> None:
+        """Make the file `name` (`size` bytes, written by the worker after the row) this
+        picture's display rendition, counted in its size. Should the picture have one already,
+        or be gone (its edit deleted meanwhile), the file is deleted instead."""
+        kept = (
+            type(self)
+            ._default_manager.filter(pk=self.pk, display="")
+            .update(display=name, size=models.F("size") + size)
+        )
+        if not kept:
+            self.display.storage.delete(name)
+            return
+        self.display.name, self.size = name, self.size + size
+
 
 class SourceImage(StoredImage):
     edit = models.ForeignKey(Edit, models.CASCADE, related_name="sources")
@@ -280,6 +305,8 @@ class SourceImage(StoredImage):
     )
 
     class Meta(StoredImage.Meta):
+        verbose_name = _("original")
+        verbose_name_plural = _("originals")
         constraints = [
             models.UniqueConstraint(fields=["edit", "position"], name="unique_source_position")
         ]
@@ -314,8 +341,9 @@ class SourceImage(StoredImage):
     def keep_cleaned(self, name: str) -> None:
         """Make the file write_cleaned() wrote the original, and delete the upload."""
         storage, uploaded = self.file.storage, self.file.name or ""
-        # Its size counts the thumbnail too, written by then.
-        size = storage.size(name) + (self.thumbnail.size if self.thumbnail else 0)
+        # Its size counts the thumbnail and the display copy too, written by then.
+        renditions = (self.thumbnail, self.display)
+        size = storage.size(name) + sum(made.size for made in renditions if made)
         # Conditional: should two workers ever clean the same original, one file is kept.
         kept = SourceImage.objects.filter(pk=self.pk, metadata_removed=False).update(
             file=name, metadata_removed=True, size=size
@@ -330,6 +358,8 @@ class ResultImage(StoredImage):
     source_url = models.TextField(blank=True, help_text=_("Where the gateway put it; provenance."))
 
     class Meta(StoredImage.Meta):
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
         constraints = [
             models.UniqueConstraint(fields=["edit", "position"], name="unique_result_position")
         ]
@@ -341,12 +371,16 @@ class ResultImage(StoredImage):
 class Share(models.Model):
     """A public link to one edit's result. Revoking deletes it, so its token answers 404."""
 
-    edit = models.OneToOneField(Edit, models.CASCADE, related_name="share")
+    edit = models.OneToOneField(Edit, models.CASCADE, related_name="share", verbose_name=_("edit"))
     # 32 bytes from the OS's CSPRNG: 256 bits, far past guessing.
     token = models.CharField(max_length=64, unique=True, editable=False)
     show_original = models.BooleanField(_("show the original"), default=True)
     show_instruction = models.BooleanField(_("show the instruction"), default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
 
     def __str__(self) -> str:
         return f"share of {self.edit_id}"

@@ -34,7 +34,7 @@ def delete_picture_files(
     """
     files = [
         (field.storage, field.name)
-        for field in (instance.file, instance.thumbnail)
+        for field in (instance.file, instance.thumbnail, instance.display)
         if field.name  # a FieldFile is true when it names a file
     ]
     if files:

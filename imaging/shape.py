@@ -12,6 +12,9 @@ from PIL import Image, ImageCms, ImageMath
 from .types import EXIF_ORIENTATION, OPENERS, PICTURE_WORK
 
 THUMBNAIL_SIDE = 480
+# The before/after's rendition: sharp on a 2x screen up to an 800 px wide picture, a fraction
+# of a phone photo's bytes.
+DISPLAY_SIDE = 1600
 DRAFT_SLACK = 0.75
 
 
@@ -19,7 +22,7 @@ def make_thumbnail(file: IO[bytes], side: int = THUMBNAIL_SIDE) -> bytes:
     """A small still WebP for grids and cards: first frame, upright, sRGB, without metadata."""
     file.seek(0)
     with PICTURE_WORK, Image.open(file, formats=OPENERS) as image:
-        return _encode_thumbnail(_still_upright(image, side), side)
+        return _encode_still(_still_upright(image, side), side)
 
 
 def shape_with_still(file: IO[bytes], max_side: int) -> tuple[bytes, str, Image.Image]:
@@ -41,14 +44,31 @@ def shape_with_still(file: IO[bytes], max_side: int) -> tuple[bytes, str, Image.
 def thumbnail_of(still: Image.Image, side: int = THUMBNAIL_SIDE) -> bytes:
     """make_thumbnail of a picture already decoded (by shape_with_still)."""
     with PICTURE_WORK:
-        return _encode_thumbnail(still, side)
+        return _encode_still(still, side)
 
 
-def _encode_thumbnail(still: Image.Image, side: int) -> bytes:
+def display_of(still: Image.Image, side: int = DISPLAY_SIDE) -> bytes:
+    """The display rendition of a picture already decoded: a still WebP of at most `side`
+    pixels on its long side (never enlarged), upright, sRGB, without metadata."""
+    with PICTURE_WORK:
+        return _encode_still(still, side, quality=82)
+
+
+def decode_still(file: IO[bytes], side: int = DISPLAY_SIDE) -> Image.Image:
+    """The picture decoded once for its thumbnail and display rendition (thumbnail_of,
+    display_of): first frame, upright, sRGB, at most `side` pixels."""
+    file.seek(0)
+    with PICTURE_WORK, Image.open(file, formats=OPENERS) as image:
+        still = _still_upright(image, side)
+        still.load()  # a picture already small enough may be the opened one, not read yet
+        return still
+
+
+def _encode_still(still: Image.Image, side: int, quality: int = 80) -> bytes:
     thumb = still.convert("RGBA" if _has_alpha(still) else "RGB")
     thumb.thumbnail((side, side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    thumb.save(out, "WEBP", quality=80, method=2)  # 4 (the default) takes 3x as long, for 3%
+    thumb.save(out, "WEBP", quality=quality, method=2)  # 4 (the default): 3x the time, for 3%
     return out.getvalue()
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from PIL import Image
 
 from editor.gateways import configured_gateway, download_allow_hosts
 from editor.models import Edit, ResultImage, SourceImage
@@ -20,7 +21,8 @@ from gateway.failures import Failure, GatewayFailure
 from gateway.fetch import FetchedImage, FetchError, fetch_image
 from gateway.retries import send_with_retries
 from gateway.transport import ImageRequest, ParsedReply, Picture
-from imaging import make_thumbnail, shape_with_still, thumbnail_of
+from imaging import shape_with_still, thumbnail_of
+from imaging.shape import decode_still, display_of
 from imaging.types import EXTENSIONS
 
 logger = logging.getLogger(__name__)
@@ -51,12 +53,17 @@ def perform_edit(edit: Edit) -> None:
         edit.report_progress(Edit.Stage.DOWNLOADING, edit.progress)
         fetched = _download(edit, links, drop_links_on_failure=kept_links)
         if fetched is not None and not watch.canceled:
-            _store_results(edit, fetched)
+            stills = _store_results(edit, fetched)
+            # After the edit succeeded, so that its card shows the results without waiting
+            # for these (until they are there, the card's "display" is the full picture).
+            _store_displays(edit, stills)
 
 
 def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedReply | None:
     """Ask the gateway; the reply with its images, or None when the edit ended otherwise."""
     pictures, sources = [], list(edit.sources.all())
+    # The stills the display renditions are made of, while the gateway works: decoded once.
+    stills: list[tuple[SourceImage, Image.Image]] = []
     for source in sources:
         try:
             with source.file.open("rb") as original:
@@ -70,18 +77,30 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
             return None
         if not source.thumbnail:  # shown on the card while the gateway works
             source.thumbnail.save("thumb.webp", ContentFile(thumbnail_of(still)))
+        if not source.display:
+            stills.append((source, still))
         del still
         pictures.append(Picture(payload, content_type))
     request = ImageRequest(edit.model, edit.instruction, pictures)
     del pictures, payload
-    # Asking the gateway does not need the originals' metadata gone: their cleaned copies are
-    # written while it works, rather than before, and kept after.
+    # Asking the gateway does not need the originals' metadata gone, nor their display
+    # renditions: both are written while it works, rather than before, and kept after.
     cleaned: list[tuple[SourceImage, str]] = []
+    displays: list[tuple[SourceImage, str, int]] = []
     with ThreadPoolExecutor(1, thread_name_prefix="clean") as meanwhile:
         cleaning = meanwhile.submit(_write_cleaned, sources, cleaned)
+        rendering = meanwhile.submit(_write_displays, stills, displays)
         reply = _ask(edit, request, client, watch)
+    del stills
+    for source, name, size in displays:  # before keep_cleaned, which counts them in its size
+        source.keep_display(name, size)
     for source, name in cleaned:  # those written, even if a later one failed
         source.keep_cleaned(name)
+    try:
+        rendering.result()
+    except OSError:
+        # Without it the card shows the full picture; the edit itself is not harmed.
+        logger.warning("edit %s: display rendition not written", edit.pk, exc_info=True)
     try:
         cleaning.result()
     except (OSError, ValueError) as exc:
@@ -98,6 +117,30 @@ def _write_cleaned(sources: list[SourceImage], cleaned: list[tuple[SourceImage, 
     for source in sources:
         if not source.metadata_removed:
             cleaned.append((source, source.write_cleaned()))
+
+
+def _write_displays(
+    stills: list[tuple[SourceImage, Image.Image]], displays: list[tuple[SourceImage, str, int]]
+) -> None:
+    """Write each original's display rendition as a file of its own; no database work.
+
+    Each still is let go as soon as its rendition is written (a decoded picture is megabytes,
+    and the gateway may take minutes)."""
+    while stills:
+        source, still = stills.pop(0)
+        displays.append((source, *_write_display(source, still)))
+        del still
+
+
+def _write_display(picture: SourceImage | ResultImage, still: Image.Image) -> tuple[str, int]:
+    """The display rendition of a decoded still, written as a file of its own: name, bytes."""
+    content, storage = ContentFile(display_of(still)), picture.display.storage
+    name = picture.display.field.generate_filename(picture, "display.webp")
+    try:
+        return storage.save(name, content), content.size
+    except OSError:  # as StoredImage.store: a write that fails leaves nothing of itself
+        storage.delete(name)
+        raise
 
 
 def _ask(
@@ -252,8 +295,12 @@ class EditWatch:
             connection.close()
 
 
-def _store_results(edit: Edit, fetched: list[tuple[str, FetchedImage]]) -> None:
-    results = []
+def _store_results(
+    edit: Edit, fetched: list[tuple[str, FetchedImage]]
+) -> list[tuple[ResultImage, Image.Image]]:
+    """Store the results with their thumbnails and succeed; each result with its decoded still,
+    for its display rendition."""
+    results, stills = [], []
     try:
         for position, (ref, image) in enumerate(fetched):
             result = ResultImage(
@@ -267,8 +314,9 @@ def _store_results(edit: Edit, fetched: list[tuple[str, FetchedImage]]) -> None:
             extension = EXTENSIONS.get(image.content_type, ".img")
             results.append(result)  # before its files: a failed write leaves none (store)
             result.store("file", f"result{extension}", ContentFile(image.data))
-            data = ContentFile(image.data)
-            result.store("thumbnail", "thumb.webp", ContentFile(make_thumbnail(data)))
+            still = decode_still(ContentFile(image.data))  # once, for both renditions
+            result.store("thumbnail", "thumb.webp", ContentFile(thumbnail_of(still)))
+            stills.append((result, still))
         with transaction.atomic():
             ResultImage.objects.bulk_create(results)
             if not edit.succeed():
@@ -279,6 +327,18 @@ def _store_results(edit: Edit, fetched: list[tuple[str, FetchedImage]]) -> None:
             result.thumbnail.delete(save=False)
         if not isinstance(exc, _Superseded):
             raise
+        return []
+    return stills
+
+
+def _store_displays(edit: Edit, stills: list[tuple[ResultImage, Image.Image]]) -> None:
+    """Write and keep each result's display rendition. Without one its card shows the full
+    picture, so a failure here is logged, and the edit stays a success."""
+    for result, still in stills:
+        try:
+            result.keep_display(*_write_display(result, still))
+        except (OSError, DatabaseError):
+            logger.warning("edit %s: display rendition not written", edit.pk, exc_info=True)
 
 
 class _Superseded(Exception):

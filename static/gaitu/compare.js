@@ -2,16 +2,45 @@
 (function () {
   "use strict";
 
+  // The stage takes the result's shape (its width and height attributes), so that the
+  // pictures fill it and the slider's line runs over the picture, never over empty bands.
+  function fitStage(pair, width, height) {
+    if (width > 0 && height > 0) pair.style.setProperty("--ratio", width + " / " + height);
+  }
+
   // ---- Before/after: a slider over the two pictures; side by side on request. ----
   function setUpCompare(root) {
     root.querySelectorAll("[data-compare]").forEach(function (pair) {
       if (pair.dataset.ready) return;
       pair.dataset.ready = "1";
       pair.dataset.view = "compare";
+      var after = pair.querySelector("[data-after]");
+      fitStage(pair, Number(after.getAttribute("width")), Number(after.getAttribute("height")));
       var range = pair.querySelector("[data-compare-range]");
       var move = function () { pair.style.setProperty("--split", range.value + "%"); };
       range.addEventListener("input", move);
       move();
+    });
+  }
+
+  // Everything on the card that is about "the result" follows the one picked: the picture,
+  // its link, the download, "edit again" and where the lightbox opens.
+  function showResult(pick) {
+    var card = pick.closest(".edit-card");
+    var after = card.querySelector("[data-after]");
+    after.srcset = pick.dataset.srcset;
+    after.src = pick.dataset.src;
+    after.setAttribute("width", pick.dataset.width);
+    after.setAttribute("height", pick.dataset.height);
+    fitStage(card.querySelector("[data-compare]"), Number(pick.dataset.width), Number(pick.dataset.height));
+    card.querySelector("[data-after-link]").href = pick.dataset.full;
+    card.querySelector("[data-download-result]").href = pick.dataset.download;
+    card.querySelector("[data-again-link]").href = pick.dataset.again;
+    card.querySelectorAll("[data-lightbox-open]").forEach(function (opener) {
+      opener.dataset.lightboxOpen = pick.dataset.showResult;
+    });
+    card.querySelectorAll("[data-show-result]").forEach(function (other) {
+      other.setAttribute("aria-pressed", other === pick ? "true" : "false");
     });
   }
 
@@ -25,14 +54,7 @@
       return;
     }
     var pick = event.target.closest("[data-show-result]");
-    if (pick) {
-      var card = pick.closest(".edit-card");
-      card.querySelector("[data-after]").src = pick.dataset.showResult;
-      card.querySelector("[data-after-link]").href = pick.dataset.full;
-      card.querySelectorAll("[data-show-result]").forEach(function (other) {
-        other.setAttribute("aria-pressed", other === pick ? "true" : "false");
-      });
-    }
+    if (pick) showResult(pick);
   });
 
   document.addEventListener("htmx:load", function (event) { setUpCompare(event.detail.elt); });

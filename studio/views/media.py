@@ -7,6 +7,7 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -19,8 +20,8 @@ from webapp.streaming import StreamedFileResponse
 
 MEDIA_KINDS = {"source", "result"}
 
-
-MEDIA_VARIANTS = {"full", "thumb", "download"}
+# "display": the before/after's rendition of at most 1600 px (imaging.shape.DISPLAY_SIDE).
+MEDIA_VARIANTS = {"full", "display", "thumb", "download"}
 
 
 MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
@@ -70,40 +71,66 @@ def picture_response(
     and with its headers; a picture's URL is never a link into the bucket (README, "Pictures
     in object storage").
     """
-    response: HttpResponseBase
+    cache = SHARE_CACHE if shared else OWNER_CACHE
     if variant == "thumb":
         try:
-            stored = _thumbnail_stream(image)
+            stored = _rendition_stream(image.thumbnail)
         except OSError:
             return _placeholder(shared)
         # Named as on the disk, so that its headers are the same whichever the store.
         response = StreamedFileResponse(
             stored.body, content_type="image/webp", filename=image.thumbnail.name or ""
         )
-    else:
+        return _with_headers(response, stored, cache)
+    if variant == "display":
         try:
-            stored = _open_picture(image)
-        except (OSError, ObjectDoesNotExist):  # gone from the store (or the edit just deleted)
-            raise Http404 from None
-        except InvalidImage:
-            raise Http404 from None  # not a whole picture: the worker will say so on its card
+            stored = _rendition_stream(image.display)
+        except OSError:
+            # Not made (an edit from before display renditions), or gone: the full picture
+            # shows the same, but is not kept for good under this URL, as the rendition is.
+            response, stored = _full_picture(image, kind, as_attachment=False)
+            return _with_headers(response, stored, SHARE_CACHE if shared else "private, no-cache")
         response = StreamedFileResponse(
-            stored.body,
-            content_type=image.content_type,
-            as_attachment=variant == "download",
-            filename=_download_name(image, kind),
+            stored.body, content_type="image/webp", filename=image.display.name or ""
         )
+        return _with_headers(response, stored, cache)
+    response, stored = _full_picture(image, kind, as_attachment=variant == "download")
+    return _with_headers(response, stored, cache)
+
+
+def _full_picture(
+    image: SourceImage | ResultImage, kind: str, *, as_attachment: bool
+) -> tuple[StreamedFileResponse, StoredStream]:
+    try:
+        stored = _open_picture(image)
+    except (OSError, ObjectDoesNotExist):  # gone from the store (or the edit just deleted)
+        raise Http404 from None
+    except InvalidImage:
+        raise Http404 from None  # not a whole picture: the worker will say so on its card
+    response = StreamedFileResponse(
+        stored.body,
+        content_type=image.content_type,
+        as_attachment=as_attachment,
+        filename=_download_name(image, kind),
+    )
+    return response, stored
+
+
+def _with_headers(
+    response: StreamedFileResponse, stored: StoredStream, cache: str
+) -> StreamedFileResponse:
     # A body read as it comes from a bucket has no length Django can find out by itself.
     response["Content-Length"] = str(stored.size)
-    response["Cache-Control"] = SHARE_CACHE if shared else OWNER_CACHE
+    response["Cache-Control"] = cache
     response["Content-Security-Policy"] = MEDIA_CSP
     return response
 
 
-def _thumbnail_stream(image: SourceImage | ResultImage) -> StoredStream:
-    if not image.thumbnail:  # not made yet: the worker makes it when the edit starts
-        raise FileNotFoundError(image.thumbnail.name)
-    return open_stream(image.thumbnail.storage, image.thumbnail.name or "")
+def _rendition_stream(rendition: FieldFile) -> StoredStream:
+    """A thumbnail or display rendition; FileNotFoundError while the worker has not made it."""
+    if not rendition:
+        raise FileNotFoundError(rendition.name)
+    return open_stream(rendition.storage, rendition.name or "")
 
 
 def _placeholder(shared: bool) -> HttpResponse:
@@ -141,6 +168,6 @@ def _picture_stream(image: SourceImage | ResultImage) -> StoredStream:
 
 def _download_name(image: SourceImage | ResultImage, kind: str) -> str:
     extension = (image.file.name or "").rsplit(".", 1)[-1]  # a stored file always has a name
-    label = "original" if kind == "source" else "edited"
+    label = "original" if kind == "source" else "result"
     suffix = f"-{image.position + 1}" if image.position else ""
     return f"gaitu-{str(image.edit_id)[:8]}-{label}{suffix}.{extension}"

@@ -78,7 +78,7 @@ def stored(name: str) -> bool:
 def test_a_clean_store_exits_0(edit):
     status, output = check_media()
     assert status == 0, output
-    assert "Checked 2 stored pictures (4 files) against 4 files" in output
+    assert "Checked 2 stored pictures (6 files) against 6 files" in output
     assert "clean" in output
 
 
@@ -134,7 +134,7 @@ def test_named_files_are_never_orphans_even_when_old(edit, clock):
     clock.offset = 30 * 24 * HOUR
     status, output = check_media("--delete-orphans", "--min-age", "0")
     assert status == 0, output
-    assert len(stored_names()) == 4
+    assert len(stored_names()) == 6  # each picture, its thumbnail and its display rendition
 
 
 @pytest.fixture
@@ -148,7 +148,7 @@ def in_memory(settings):
 def test_any_other_storage_is_listed_through_listdir(in_memory, edit):
     """Neither a folder nor a bucket: listed by listdir, each file's time asked of it."""
     assert isinstance(picture_storage(), InMemoryStorage)
-    assert len(stored_names()) == 4
+    assert len(stored_names()) == 6  # each picture, its thumbnail and its display rendition
     assert check_media()[0] == 0
     orphan("results/2020/01/forgotten.png")
     status, output = check_media("--min-age", "0")

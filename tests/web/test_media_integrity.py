@@ -1,7 +1,8 @@
 """Pictures that go missing behind Gaitu's back, and pictures that go with their rows.
 
 A file deleted or cut short in the store (the media folder or the bucket) is never a server
-error: thumbnails fall back to a placeholder, full sizes and downloads answer 404, and every
+error: thumbnails fall back to a placeholder, display renditions to the full size, full sizes
+and downloads answer 404, and every
 page still shows. And however a picture's row is deleted (the page, the API, the admin,
 deleting its owner), its files go too, but only once the delete is committed.
 """
@@ -25,7 +26,9 @@ from tests.support.stored import (  # noqa: F401  (own_bucket: autouse)
 
 PLACEHOLDER_TYPE = "image/svg+xml"
 MEDIA = [
-    (kind, variant) for kind in ("source", "result") for variant in ("full", "thumb", "download")
+    (kind, variant)
+    for kind in ("source", "result")
+    for variant in ("full", "display", "thumb", "download")
 ]
 
 
@@ -49,7 +52,7 @@ def pictures_of(edit: Edit) -> list[SourceImage | ResultImage]:
 def remove_files(edit: Edit) -> None:
     """Delete the edit's files the way a person tidying the store would: the rows stay."""
     for picture in pictures_of(edit):
-        for field in (picture.file, picture.thumbnail):
+        for field in (picture.file, picture.thumbnail, picture.display):
             remove_stored(field.name)
 
 
@@ -92,7 +95,7 @@ def test_removed_files_give_placeholders_and_404s_never_a_500(owner_client, owne
         assert owner_client.get(page).status_code == 200, page
     card = owner_client.get(reverse("edit_detail", args=[edit.pk]), HTTP_HX_REQUEST="true")
     assert card.status_code == 200
-    assert reverse("media", args=[edit.pk, "result", 0, "thumb"]) in card.text
+    assert reverse("media", args=[edit.pk, "result", 0, "display"]) in card.text
 
 
 def test_the_api_still_describes_an_edit_whose_files_are_gone(client, owner_token, owner):
@@ -131,7 +134,7 @@ def test_an_original_cut_short_in_the_store_is_a_404_not_a_500(owner_client):
     assert not source.metadata_removed and not source.thumbnail
     replace_stored(source.file.name, image_bytes()[:200])
 
-    for variant in ("full", "download"):
+    for variant in ("full", "display", "download"):  # no display rendition yet: the full one
         url = reverse("media", args=[source.edit_id, "source", 0, variant])
         assert owner_client.get(url).status_code == 404
     thumb = owner_client.get(reverse("media", args=[source.edit_id, "source", 0, "thumb"]))
@@ -144,7 +147,7 @@ def test_a_cleaned_original_cut_short_is_served_as_it_is(owner_client, run_jobs)
     source = edit.sources.get()
     assert source.metadata_removed
     replace_stored(source.file.name, stored_bytes(source.file.name)[:100])
-    for variant in ("full", "download", "thumb"):
+    for variant in ("full", "download", "display", "thumb"):
         response = owner_client.get(reverse("media", args=[edit.pk, "source", 0, variant]))
         assert response.status_code == 200  # what is there; the request never decodes it
 
@@ -223,7 +226,8 @@ def test_deleting_a_person_deletes_the_files_of_their_edits(
 ):
     finished_edit(owner_client, run_jobs)
     finished_edit(owner_client, run_jobs, "rotate it")
-    assert len(stored_files()) == 8  # 2 edits x (original, result) x (file, thumbnail)
+    # 2 edits x (original, result) x (file, thumbnail, display rendition)
+    assert len(stored_files()) == 12
     with django_capture_on_commit_callbacks(execute=True):
         owner.delete()
     assert stored_files() == []
@@ -270,7 +274,7 @@ def test_deleting_edits_in_the_admin_deletes_their_files(
     client.force_login(admin)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("admin:editor_edit_delete", args=[edit.pk]), {"post": "yes"})
-    assert len(stored_files()) == 4
+    assert len(stored_files()) == 6
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("admin:editor_edit_changelist"),

@@ -82,7 +82,8 @@ def finished_edit(client: Client, run_jobs, instruction: str = "sepia") -> Edit:
 
 def names_of(edit: Edit) -> set[str]:
     pictures = [*edit.sources.all(), *edit.results.all()]
-    return {name for p in pictures for name in (p.file.name, p.thumbnail.name)}
+    names = (name for p in pictures for name in (p.file.name, p.thumbnail.name, p.display.name))
+    return {name for name in names if name}  # an imported picture has no display rendition
 
 
 def body_of(response) -> bytes:
@@ -97,11 +98,13 @@ def test_an_edit_keeps_its_pictures_in_the_bucket_and_none_on_the_disk(
     source, result = edit.sources.get(), edit.results.get()
     assert source.metadata_removed and source.thumbnail and result.thumbnail
     objects = bucket.objects()
-    # The original (cleaned; the upload is gone), the result and both thumbnails: nothing else.
+    # The original (cleaned; the upload is gone), the result, both thumbnails and both display
+    # renditions: nothing else.
     assert set(objects) == names_of(edit)
     assert source.file.name.startswith("originals/") and result.file.name.startswith("results/")
     assert objects[result.file.name] == stored_bytes(result.file.name)
-    assert source.size == len(objects[source.file.name]) + len(objects[source.thumbnail.name])
+    files = (source.file, source.thumbnail, source.display)
+    assert source.size == sum(len(objects[stored.name]) for stored in files)
     assert files_on_disk(settings) == []
 
 
@@ -296,7 +299,7 @@ def test_check_media_lists_the_bucket_finding_a_missing_object_and_a_stray_one(
     edit = finished_edit(owner_client, run_jobs)
     status, output = check_media()
     assert status == 0, output
-    assert f"Checked 2 stored pictures (4 files) against 4 files in s3://{bucket.name}/" in output
+    assert f"Checked 2 stored pictures (6 files) against 6 files in s3://{bucket.name}/" in output
 
     result = edit.results.get()
     bucket.delete(result.file.name)
@@ -337,7 +340,7 @@ def test_a_backup_holds_the_pictures_copied_from_the_bucket(
     archive = tmp_path / "backup.tar.gz"
     out = io.StringIO()
     call_command("backup", str(archive), "--format", "json", stdout=out, stderr=io.StringIO())
-    assert "and 4 stored files" in out.getvalue()
+    assert "and 6 stored files" in out.getvalue()
     objects = bucket.objects()
     with tarfile.open(archive) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))

@@ -94,6 +94,6 @@ def test_a_download_is_named_by_gaitu_not_by_the_upload(owner_client, run_jobs):
     assert edit.sources.get().filename == "résumé ✓.jpg"
     for kind in ("source", "result"):
         download = owner_client.get(reverse("media", args=[edit.pk, kind, 0, "download"]))
-        label = "original" if kind == "source" else "edited"
+        label = "original" if kind == "source" else "result"
         expected = f'attachment; filename="gaitu-{str(edit.pk)[:8]}-{label}.jpg"'
         assert download["Content-Disposition"] == expected  # plain ASCII: no filename* needed

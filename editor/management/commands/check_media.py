@@ -30,8 +30,10 @@ PICTURES: list[tuple[type[SourceImage | ResultImage], str]] = [
 ]
 
 
-# A stored picture's row as read: pk, edit, position, file and thumbnail names.
-Row = tuple[int, UUID, int, str, str]
+# The files a stored picture names: the picture, its thumbnail and its display rendition.
+FILE_FIELDS = ("file", "thumbnail", "display")
+# A stored picture's row as read: pk, edit, position, then the names of FILE_FIELDS.
+Row = tuple[int, UUID, int, str, str, str]
 
 
 @dataclass
@@ -125,10 +127,10 @@ class Command(BaseCommand):
         named: set[str] = set()
         rows: dict[str, list[Row]] = {}
         for model, label in PICTURES:
-            fields = ("pk", "edit_id", "position", "file", "thumbnail")
+            fields = ("pk", "edit_id", "position", *FILE_FIELDS)
             rows[label] = list(model.objects.values_list(*fields).iterator())
-            for *_ids, file, thumbnail in rows[label]:
-                named.update(name for name in (file, thumbnail) if name)
+            for _pk, _edit, _position, *names in rows[label]:
+                named.update(name for name in names if name)
         return named, rows
 
     def still_missing(
@@ -144,13 +146,13 @@ class Command(BaseCommand):
         """
         missing: list[Missing] = []
         for model, label in PICTURES:
-            for pk, edit_id, position, file, thumbnail in rows[label]:
-                if all(not name or name in in_store for name in (file, thumbnail)):
+            for pk, edit_id, position, *names in rows[label]:
+                if all(not name or name in in_store for name in names):
                     continue
-                now = model.objects.filter(pk=pk).values_list("file", "thumbnail").first()
+                now = model.objects.filter(pk=pk).values_list(*FILE_FIELDS).first()
                 if now is None:
                     continue
-                for name, part in zip(now, ("file", "thumbnail"), strict=True):
+                for name, part in zip(now, FILE_FIELDS, strict=True):
                     if name and not storage.exists(name):
                         what = f"{part} of {label} {position + 1}"
                         missing.append(Missing(name, what, edit_id))
@@ -172,9 +174,11 @@ def unnamed(names: list[str], chunk: int = 500) -> list[str]:
     for start in range(0, len(names), chunk):
         part = names[start : start + chunk]
         for model, _label in PICTURES:
-            rows = model.objects.filter(Q(file__in=part) | Q(thumbnail__in=part))
-            for file, thumbnail in rows.values_list("file", "thumbnail"):
-                in_use.update((file, thumbnail))
+            rows = model.objects.filter(
+                Q(file__in=part) | Q(thumbnail__in=part) | Q(display__in=part)
+            )
+            for names in rows.values_list(*FILE_FIELDS):
+                in_use.update(names)
     in_use |= other_files()
     return [name for name in names if name not in in_use]
 
