@@ -42,7 +42,10 @@ class MultipleImageInput(forms.ClearableFileInput):
 class MultipleImageField(forms.FileField):
     """One or more pictures; each is checked by Pillow, not by its name."""
 
-    widget = MultipleImageInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+    # "image/*" rather than the four types: with it a phone offers its camera and photo library,
+    # not a file browser. What is not JPEG, PNG, WebP or GIF is refused in the page (upload.js)
+    # and here.
+    widget = MultipleImageInput(attrs={"accept": "image/*", "class": "file-input"})
 
     def clean(self, data: Any, initial: Any = None) -> list[tuple[UploadedFile, ImageInfo]]:
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]

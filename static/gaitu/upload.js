@@ -1,5 +1,7 @@
-// The studio's form: pictures chosen, dropped or pasted, previews in send order, ready-made
-// instructions, Ctrl/Cmd+Enter, and the form made ready again once an edit is accepted.
+// The studio's form: pictures chosen, photographed, dropped or pasted, previews in send order,
+// ready-made instructions, Ctrl/Cmd+Enter; once an edit is accepted, its card brought into view
+// with the pictures just chosen until the server's thumbnails come, and the form made ready
+// again; once one is refused, the form left as it was, to send again.
 (function () {
   "use strict";
 
@@ -7,7 +9,7 @@
 
   // ---- Giving the pictures: file picker, drop anywhere, paste; previews in send order. ----
   function uploadInput() {
-    return document.querySelector("#upload-form input[type=file]");
+    return document.querySelector("#upload-form input[name=images]");
   }
 
   function zoneOf(input) {
@@ -78,7 +80,14 @@
 
   document.addEventListener("change", function (event) {
     var input = event.target;
-    if (!input.matches("#upload-form input[type=file]")) return;
+    if (input.matches("#upload-form input[data-camera]")) {
+      // A photo just taken joins the pictures chosen; the camera's own input is never sent.
+      var taken = Array.prototype.slice.call(input.files);
+      input.value = "";
+      addFiles(uploadInput(), taken);
+      return;
+    }
+    if (!input.matches("#upload-form input[name=images]")) return;
     // The picker replaced the list: put back what was there, then add by the same rules.
     var chosen = Array.prototype.slice.call(input.files);
     setFiles(input, chosenBefore.get(input) || []);
@@ -145,27 +154,133 @@
     event.target.form.requestSubmit();
   });
 
-  // ---- After htmx swaps. ----
+  // ---- Sending, and the answer. ----
+  // What was sent, kept to show in the new card while its thumbnails are being made.
+  var lastSent = null;
+  // Card id -> the pictures it was sent with, until its thumbnails replace them.
+  var pendingSources = new Map();
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form.matches || !form.matches("form[data-reset-after-send]")) return;
+    var parentValue = form.querySelector("input[name=parent]").value;
+    var parentImg = form.querySelector("[data-parent] img");
+    lastSent = {
+      files: Array.prototype.slice.call(uploadInput().files),
+      // "Edit again": the result is the edit's first original, the chosen pictures follow.
+      offset: parentValue ? 1 : 0,
+      parentSrc: parentValue && parentImg ? parentImg.currentSrc || parentImg.src : "",
+      parentAlt: parentImg ? parentImg.alt : "",
+    };
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target.id === "edit-list") {
+    var target = event.detail.target;
+    var sent = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var fromForm = sent && sent.matches && sent.matches("form[data-reset-after-send]");
+    if (target.id === "edit-list") {
       var empty = document.getElementById("no-edits");
       if (empty) empty.remove();
-      var sent = event.detail.requestConfig && event.detail.requestConfig.elt;
-      if (sent && sent.matches("form[data-reset-after-send]")) emptyUploadForm(sent);
+      if (!fromForm) return;
+      var card = target.querySelector(".edit-card");
+      if (card && lastSent) {
+        pendingSources.set(card.id, lastSent);
+        showPendingSources(card);
+      }
+      lastSent = null;
+      emptyUploadForm(sent);
+      if (card) bringIntoView(card, sent);
+    } else if (target.id === "upload-feedback" && fromForm) {
+      // Refused: the form, its pictures and its text are as they were; show why.
+      lastSent = null;
+      var first = firstMessage(sent);
+      if (first) first.scrollIntoView({ block: "nearest", behavior: scrollBehaviour() });
     }
   });
 
+  // A card swapped in again (news of its progress) gets the pictures back until the server's
+  // thumbnails are there.
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail.elt;
+    if (elt.classList && elt.classList.contains("edit-card")) showPendingSources(elt);
+    // A card that has left the page (deleted) lets its pictures go too.
+    pendingSources.forEach(function (_sent, id) {
+      if (!document.getElementById(id)) pendingSources.delete(id);
+    });
+  });
+
+  function showPendingSources(card) {
+    var sent = pendingSources.get(card.id);
+    if (!sent) return;
+    var slots = card.querySelectorAll("[data-pending-source]");
+    if (!slots.length) {
+      pendingSources.delete(card.id); // every thumbnail is made: the pictures are let go
+      return;
+    }
+    slots.forEach(function (slot) {
+      if (slot.querySelector("img.pending-preview")) return;
+      var index = parseInt(slot.dataset.pendingSource, 10) - sent.offset;
+      var img = document.createElement("img");
+      img.className = "pending-preview";
+      img.decoding = "async";
+      if (index < 0) {
+        if (!sent.parentSrc) return;
+        img.src = sent.parentSrc;
+        img.alt = sent.parentAlt;
+      } else {
+        var file = sent.files[index];
+        if (!file) return;
+        img.alt = file.name;
+        img.src = URL.createObjectURL(file);
+        // Decoded, the picture stays on screen: its object URL is let go at once.
+        var release = function () { URL.revokeObjectURL(img.src); };
+        img.addEventListener("load", release);
+        img.addEventListener("error", release);
+      }
+      slot.replaceChildren(img);
+    });
+  }
+
+  function scrollBehaviour() {
+    return window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+  }
+
+  // On a phone the list is below the form: the new card is brought up, always. Beside the
+  // form (a desktop), only when it is out of sight.
+  function bringIntoView(card, form) {
+    var cardBox = card.getBoundingClientRect();
+    var stacked = cardBox.top >= form.getBoundingClientRect().bottom;
+    var inSight = cardBox.top >= 0 && cardBox.top < window.innerHeight;
+    if (!stacked && inSight) return;
+    card.scrollIntoView({ block: "start", behavior: scrollBehaviour() });
+  }
+
+  function firstMessage(form) {
+    var boxes = form.querySelectorAll("#parent-problem, .errors, [data-upload-feedback]");
+    return Array.prototype.find.call(boxes, function (box) {
+      return !box.hidden && box.textContent.trim() !== "";
+    });
+  }
+
   // The edit was accepted (its card came back): ready the form for the next one. The model
-  // stays as chosen; an "edit again" result, the pictures, the text and old errors go.
+  // stays as chosen; an "edit again" result, the pictures, the text and old messages go.
+  // The message boxes themselves stay: the next refusal is put in them.
   function emptyUploadForm(form) {
-    var input = form.querySelector("input[type=file]");
+    var input = uploadInput();
     setFiles(input, []);
     say(input, "");
     form.querySelector("textarea").value = "";
     form.querySelector("input[name=parent]").value = "";
-    form.querySelectorAll("[data-parent], .errors:not([data-client-error])").forEach(function (el) {
-      el.remove();
-    });
+    form.querySelectorAll("[data-parent]").forEach(function (el) { el.remove(); });
+    form.querySelectorAll("#images-errors, #instruction-errors, [data-upload-feedback]")
+      .forEach(function (box) { box.replaceChildren(); });
+    var problem = form.querySelector("#parent-problem");
+    if (problem) {
+      problem.replaceChildren();
+      problem.removeAttribute("class");
+      problem.removeAttribute("role");
+      problem.removeAttribute("data-parent-problem");
+    }
   }
 
   // Pictures handed over by other scripts (the share target, share-target.js): added as

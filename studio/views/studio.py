@@ -54,13 +54,19 @@ def studio(request: AuthenticatedHtmxRequest) -> HttpResponse:
 
 
 def _render_studio(
-    request: AuthenticatedHtmxRequest, form: EditForm, refusal: str | None = None, status: int = 200
+    request: AuthenticatedHtmxRequest,
+    form: EditForm,
+    refusal: str | None = None,
+    status: int = 200,
+    *,
+    pictures_not_kept: bool = False,
 ) -> HttpResponse:
     recent = with_images(Edit.objects.filter(owner=request.user))[:RECENT_ON_STUDIO]
     context = {
         "form": form,
         "edits": recent,
         "refusal": refusal,
+        "pictures_not_kept": pictures_not_kept,
         "parent": _parent_of(form),
         "presets": PRESETS,
     }
@@ -69,15 +75,18 @@ def _render_studio(
 
 def _submit_from_studio(request: AuthenticatedHtmxRequest) -> HttpResponse:
     refusal, status = None, 400
+    pictures_sent: bool | None = None  # None: the body has not been read
     if body_too_large(request):  # webapp/request_limits.py refuses it first; this is a fallback
-        refusal, status = upload_too_large_message(), 413
+        refusal, status, pictures_sent = upload_too_large_message(), 413, True
     elif limit := submission_limit(request.user):
         refusal, status = limit.message, 429
     elif no_room := storage_refusal(request.user):
         refusal, status = no_room.message, 507
     else:
+        pictures_sent = True
         try:
             files = {"images": request.FILES.getlist("images")}
+            pictures_sent = bool(files["images"])
             form = EditForm(request.POST, files, owner=request.user)
             if form.is_valid():
                 return _submitted(request, form)
@@ -93,22 +102,41 @@ def _submit_from_studio(request: AuthenticatedHtmxRequest) -> HttpResponse:
     if refusal:
         form = _form_kept(request, keep_text=status != 413)
     if request.htmx:
-        context = {"form": form, "refusal": refusal, "parent": _parent_of(form), "presets": PRESETS}
-        response = render(request, "studio/studio.html#upload-form", context)
-        return reswap(retarget(response, "#upload-form"), "outerHTML")
-    return _render_studio(request, form, refusal=refusal, status=status)
+        return _refused_in_place(request, form, refusal)
+    # A page sent again cannot hold the files a person chose: say so beside what was kept.
+    not_kept = _pictures_sent(request) if pictures_sent is None else pictures_sent
+    return _render_studio(request, form, refusal=refusal, status=status, pictures_not_kept=not_kept)
+
+
+def _refused_in_place(
+    request: AuthenticatedHtmxRequest, form: EditForm, refusal: str | None
+) -> HttpResponse:
+    """htmx's answer to a refused submission: why, in the form's feedback region, and each
+    field's errors next to it (out of band, emptying old ones). The form itself is left alone,
+    so the pictures chosen, their previews and the instruction are there to send again.
+
+    htmx swaps no 4xx answer: it comes as 200, retargeted from the list of edits.
+    """
+    context = {"form": form, "refusal": refusal, "oob": True}
+    response = render(request, "studio/studio.html#upload-feedback", context)
+    return reswap(retarget(response, "#upload-feedback"), "outerHTML")
 
 
 def upload_refused(request: AuthenticatedHtmxRequest, refusal: str) -> HttpResponse:
-    """htmx's answer to an upload too large to read (webapp/request_limits.py): a fresh form
-    that says so, as for any refused submission.
+    """htmx's answer to an upload too large to read (webapp/request_limits.py): said in the
+    form, as for any refused submission, which keeps the pictures to remove one and send again.
 
     It is given before the view's own checks (two-factor sign-in among them) have run, so it
-    is the form alone, which holds nothing of the person's own.
+    holds nothing of the person's own.
     """
-    context = {"form": EditForm(owner=request.user), "refusal": refusal, "presets": PRESETS}
-    response = render(request, "studio/studio.html#upload-form", context)
-    return reswap(retarget(response, "#upload-form"), "outerHTML")
+    return _refused_in_place(request, EditForm(owner=request.user), refusal)
+
+
+def _pictures_sent(request: AuthenticatedHtmxRequest) -> bool:
+    try:
+        return bool(request.FILES.getlist("images"))
+    except (RequestDataTooBig, TooManyFilesSent):
+        return True
 
 
 def _form_kept(request: AuthenticatedHtmxRequest, *, keep_text: bool) -> EditForm:
@@ -134,7 +162,7 @@ def _parent_of(form: EditForm) -> ResultImage | None:
 
 def _submitted(request: AuthenticatedHtmxRequest, form: EditForm) -> HttpResponse:
     edit = form.submit()
-    if request.htmx:  # the new card only: the page empties the form itself (gaitu.js)
+    if request.htmx:  # the new card only: the page empties the form itself (upload.js)
         prefetch_related_objects([edit], "sources", "results")
         return render(request, "studio/edit_card.html", {"edit": edit})
     return redirect("edit_detail", edit_id=edit.pk)

@@ -160,7 +160,7 @@ def test_a_failed_edit_says_why_and_keeps_the_original(
     )
     assert edit.error_message not in chinese.text  # shown in the reader's language
     # Retry is offered unless it could only be refused the same way again.
-    retry_offered = code != "link_blocked"
+    retry_offered = code not in {"link_blocked", "key_rejected", "quota_exhausted"}
     assert (reverse("edit_retry", args=[edit.pk]) in card.text) is retry_offered
     assert "hx-trigger" not in card.text  # a finished card stops polling
 
@@ -210,7 +210,10 @@ def test_bad_input_is_explained_and_nothing_is_stored(
         f.seek(0)
     response = submit(owner_client, run_jobs, instruction, files=files)
     assert response.status_code == 200
-    assert response["HX-Retarget"] == "#upload-form"
+    # Said in the form's feedback region and beside the field; the form itself is not sent
+    # again, so the pictures chosen and the text stay in the page.
+    assert response["HX-Retarget"] == "#upload-feedback"
+    assert 'id="upload-form"' not in response.text
     assert message in response.text
     assert not Edit.objects.exists()
     assert not [name for name in stored_files() if name.startswith("originals/")]

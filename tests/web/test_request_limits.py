@@ -61,9 +61,10 @@ def test_the_answer_is_in_the_callers_language(client, owner_token):
 
 def test_the_studio_says_it_in_its_form(owner_client, owner):
     fragment = over_limit(owner_client, reverse("studio"), HTTP_HX_REQUEST="true")
-    # htmx swaps no 4xx answer: the refused form comes as 200, put where the form is.
-    assert (fragment.status_code, fragment["HX-Retarget"]) == (200, "#upload-form")
-    assert 'id="upload-form"' in fragment.text
+    # htmx swaps no 4xx answer: the refusal comes as 200, put in the form's feedback region
+    # (the form, with the pictures chosen, stays as it is).
+    assert (fragment.status_code, fragment["HX-Retarget"]) == (200, "#upload-feedback")
+    assert 'id="upload-feedback"' in fragment.text
     assert "The upload is too large: an edit takes at most 4 pictures" in fragment.text
     assert not Edit.objects.exists()
     # Without htmx, a page of its own: answered before the view's checks (two-factor sign-in
