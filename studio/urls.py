@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import detail, gallery, media, share, studio
+from .views import detail, gallery, installable, media, share, studio
 
 urlpatterns = [
     path("", studio.studio, name="studio"),
@@ -23,4 +23,9 @@ urlpatterns = [
         share.shared_media,
         name="shared_media",
     ),
+    # The installable app: at the root, so that the service worker's scope is every page.
+    path("manifest.webmanifest", installable.manifest, name="manifest"),
+    path("sw.js", installable.service_worker, name="service_worker"),
+    path("offline/", installable.offline, name="offline"),
+    path("share-target/", installable.share_target, name="share_target"),
 ]
