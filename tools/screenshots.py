@@ -5,7 +5,7 @@
 Starts a Gaitu with the demo gateway in a temporary folder, makes an owner and a few edits of
 generated pictures, and saves static/screenshots/*.png: the studio with a finished before/after
 slider (English and 简体中文), an edit in progress, the gallery, a shared page opened logged out,
-and the studio at phone size.
+the studio at phone size, the studio and the phone in the dark colour scheme, and the lightbox.
 """
 
 import io
@@ -127,8 +127,10 @@ def edit(client, picture: bytes, instruction: str, name: str = "photo.jpg") -> d
     return response.json()
 
 
-def open_studio(browser, gaitu, language: str, viewport=DESKTOP):
-    context = browser.new_context(locale=LOCALES[language], viewport=viewport)
+def open_studio(browser, gaitu, language: str, viewport=DESKTOP, scheme="light"):
+    context = browser.new_context(
+        locale=LOCALES[language], viewport=viewport, color_scheme=scheme, device_scale_factor=1
+    )
     page = context.new_page()
     log_in(page, gaitu.url, OWNER, PASSWORD)
     return page
@@ -207,6 +209,22 @@ def main(out: Path) -> None:
             settle(phone)
             shoot(phone, out, f"studio-phone-{language}")
             phone.context.close()
+
+        # The dark colour scheme, on the desktop and on a phone; the lightbox over the studio.
+        page = open_studio(browser, gaitu, "en", scheme="dark")
+        settle(page)
+        shoot(page, out, "studio-dark-en")
+        opener = page.locator(".edit-card [data-lightbox-open]").first
+        opener.click()
+        dialog = page.locator("dialog[open]")
+        expect(dialog).to_be_visible()
+        settle(page)
+        shoot(page, out, "lightbox-dark-en")
+        page.context.close()
+        phone = open_studio(browser, gaitu, "zh", viewport=PHONE, scheme="dark")
+        settle(phone)
+        shoot(phone, out, "studio-phone-dark-zh")
+        phone.context.close()
 
         # An edit on its way, sent from the page.
         page = open_studio(browser, gaitu, "en")
