@@ -53,7 +53,9 @@ api = GaituAPI(
     description="Edit pictures with AI. Send an API token as `Authorization: Bearer gtu_…`; "
     "create one on the account page or with `manage.py create_api_token USERNAME`.",
     auth=TokenAuth(),
-    docs=Docs(settings={"layout": "BaseLayout", "deepLinking": True, "validatorUrl": None}),
+    # No deep links: Swagger UI puts them as links inside each operation's summary button, a
+    # control within a control that keyboards and screen readers cannot use.
+    docs=Docs(settings={"layout": "BaseLayout", "deepLinking": False, "validatorUrl": None}),
 )
 errors.install(api)
 api.add_router("", edits.router)

@@ -27,7 +27,7 @@ def test_the_docs_page_is_public_and_serves_our_own_static_files(client, db):
         attrs["href"] for tag, attrs in tags if tag == "link" and attrs.get("rel") == "stylesheet"
     ]
     assert scripts == ["/static/ninja/swagger-ui-bundle.js", "/static/ninja/swagger-ui-init.js"]
-    assert styles == ["/static/ninja/swagger-ui.css"]
+    assert styles == ["/static/ninja/swagger-ui.css", "/static/gaitu/api-docs.css"]
     for url in scripts + styles:
         assert finders.find(url.removeprefix("/static/")), f"{url} is not among our static files"
     assert not re.search(r"(src|href)=\"(https?:)?//", response.text), "nothing from elsewhere"
