@@ -128,8 +128,14 @@ def edit(client, picture: bytes, instruction: str, name: str = "photo.jpg") -> d
 
 
 def open_studio(browser, gaitu, language: str, viewport=DESKTOP, scheme="light"):
+    phone = viewport == PHONE  # a touch screen, as a phone is: no keyboard hints on it
     context = browser.new_context(
-        locale=LOCALES[language], viewport=viewport, color_scheme=scheme, device_scale_factor=1
+        locale=LOCALES[language],
+        viewport=viewport,
+        color_scheme=scheme,
+        device_scale_factor=1,
+        has_touch=phone,
+        is_mobile=phone,
     )
     page = context.new_page()
     log_in(page, gaitu.url, OWNER, PASSWORD)
@@ -214,7 +220,7 @@ def main(out: Path) -> None:
         page = open_studio(browser, gaitu, "en", scheme="dark")
         settle(page)
         shoot(page, out, "studio-dark-en")
-        opener = page.locator(".edit-card [data-lightbox-open]").first
+        opener = page.locator(".edit-card button[data-lightbox-open]").first
         opener.click()
         dialog = page.locator("dialog[open]")
         expect(dialog).to_be_visible()
