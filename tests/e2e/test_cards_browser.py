@@ -2,6 +2,8 @@
 Gaitu: the picked result is the one every action acts on, the before/after is sharp and shaped
 like the picture, a multi-picture edit shows its originals, and the tiles are labelled."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -169,3 +171,30 @@ def test_a_gallery_tile_labels_its_halves_and_shows_its_delete_button_whole(sign
     assert button["y"] + button["height"] <= whole["y"] + whole["height"]
     padding = delete.evaluate("a => parseFloat(getComputedStyle(a).paddingLeft)")
     assert padding > 0  # a button, not a bare link
+
+
+@pytest.mark.browser
+def test_a_canceled_edit_says_so_and_retry_shows_only_where_it_can_help(sign_in, live):
+    page, client = sign_in("canceler")
+    # A refused key: trying again cannot help, so the card offers no Retry.
+    refused = api_edit(client, "the key is refused [demo:fail=401]")
+    assert refused["status"] == "failed"
+    running = api_edit(client, "a slow one [demo:latency=600]", wait=False)
+    reload_studio(page)
+    card = newest_card(page, "a slow one [demo:latency=600]")
+    card.get_by_role("button", name="Cancel").click()
+    card = page.locator(f"#edit-{running['id']}")
+    expect(card).to_have_attribute("data-status", "canceled", timeout=EDIT_TIMEOUT)
+    status = card.locator("[data-status-line]")
+    expect(status).to_contain_text("Canceled")
+    expect(status.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-"))
+    expect(card.get_by_role("button", name="Retry")).to_be_visible()
+
+    failed = page.locator(f"#edit-{refused['id']}")
+    expect(failed.locator("[data-error-code]")).to_have_attribute("data-error-code", "key_rejected")
+    expect(failed.get_by_role("button", name="Retry")).to_have_count(0)
+
+    card.get_by_role("button", name="Retry").click()  # a canceled edit can be taken up again
+    again = page.locator(f"#edit-{running['id']}")
+    expect(again).to_have_attribute("data-status", re.compile("^(queued|running)$"))
+    again.get_by_role("button", name="Cancel").click()  # not left running for the next test
