@@ -31,7 +31,8 @@ from pydantic import BaseModel, Field, ValidationError
 from editor.failures import picture_problem
 from editor.limits import MB, stored_bytes
 from editor.models import Edit, ResultImage, SourceImage
-from imaging import InvalidImage, clean_original, inspect_upload, make_thumbnail
+from imaging import InvalidImage, clean_original, inspect_upload, thumbnail_of
+from imaging.shape import decode_still, display_of
 
 from .archive import FORMAT, INDEX_JSON, VERSION
 
@@ -208,7 +209,7 @@ def _store(
             ResultImage.objects.bulk_create([i for i in images if isinstance(i, ResultImage)])
     except BaseException:
         for image in images:  # nothing half-stored: no files without their rows
-            for stored in (image.file, image.thumbnail):
+            for stored in (image.file, image.thumbnail, image.display):
                 if stored.name:
                     stored.storage.delete(stored.name)
         raise
@@ -241,7 +242,8 @@ def _new_edit(owner: User, entry: IndexedEdit) -> Edit:
 def _picture(
     archive: zipfile.ZipFile, name: str, image: SourceImage | ResultImage
 ) -> SourceImage | ResultImage:
-    """Check one picture of the archive, and write it and its thumbnail (the row not saved)."""
+    """Check one picture of the archive, and write it, its thumbnail and its display rendition
+    (the row not saved)."""
     limit = settings.GAITU_UPLOAD_MAX_MB * MB
     # Results can be larger than the uploads that made them: twice the upload limit.
     max_bytes = limit * 2 if isinstance(image, ResultImage) else limit
@@ -249,7 +251,9 @@ def _picture(
         _extract(archive, name, data, max_bytes)
         try:
             info = inspect_upload(data, max_bytes=max_bytes, max_pixels=settings.GAITU_MAX_PIXELS)
-            thumbnail = make_thumbnail(data)
+            still = decode_still(data)  # once, for both renditions
+            thumbnail, display = thumbnail_of(still), display_of(still)
+            del still
             data.seek(0)
             content: IO[bytes] = data
             if isinstance(image, SourceImage):
@@ -264,6 +268,7 @@ def _picture(
         image.width, image.height, image.content_type = info.width, info.height, info.content_type
         image.store("file", f"picture{info.extension}", File(content))
         image.store("thumbnail", "thumb.webp", ContentFile(thumbnail))
+        image.store("display", "display.webp", ContentFile(display))
     return image
 
 

@@ -223,7 +223,8 @@ def test_a_round_trip_into_another_persons_gallery(owner_client, gallery, run_jo
             assert [i.file.read() for i in new] == [
                 (i.cleaned_bytes() if kind == "sources" else i.file.read()) for i in old
             ]
-            assert all(i.thumbnail and i.size for i in new)
+            assert all(i.thumbnail and i.display for i in new)
+            assert all(i.size == i.file.size + i.thumbnail.size + i.display.size for i in new)
     assert theirs[1].error_code == mine[1].error_code
     # Their gallery shows them, and their pictures answer to them only.
     assert "sepia" in other.get(reverse("gallery")).text
