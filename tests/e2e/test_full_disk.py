@@ -55,7 +55,7 @@ def stored_names(data_dir: Path) -> tuple[set[str], set[str]]:
         named = {
             name
             for table in ("editor_sourceimage", "editor_resultimage")
-            for row in db.execute(f"SELECT file, thumbnail FROM {table}")  # noqa: S608
+            for row in db.execute(f"SELECT file, thumbnail, display FROM {table}")  # noqa: S608
             for name in row
             if name
         }
