@@ -309,10 +309,15 @@ def test_a_queued_card_shows_the_pictures_just_chosen(sign_in):
             img = slot.locator("img.pending-preview")
             expect(img).to_have_attribute("alt", names[position])
             expect(img).to_have_attribute("src", OBJECT_URL)
-            img.element_handle().wait_for_element_state("visible")
-            page.wait_for_function(
-                "img => img.complete && img.naturalWidth > 0", arg=img.element_handle()
-            )
+        # Asked of the page as it is at each moment: the card may be swapped again meanwhile
+        # (its live updates), and each copy must show the pictures.
+        page.wait_for_function(
+            """(selector) => {
+              const imgs = [...document.querySelectorAll(selector + " img.pending-preview")];
+              return imgs.length === 2 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+            }""",
+            arg=f"#edit-{card_id(card)} [data-pending-source]",
+        )
         count = slots.count()
         positions = {int(slots.nth(n).get_attribute("data-pending-source")) for n in range(count)}
         assert positions == {0, 1}
