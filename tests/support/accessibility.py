@@ -220,8 +220,14 @@ TAB_END_JS = """() => {
   const group = (element) => [...document.forms].indexOf(element.form) + ":" + element.name;
   const reachedGroups = new Set([...state.reached.keys()]
     .filter((element) => element.type === "radio").map(group));
+  // A live update (a running card's progress) may swap a control for a copy while Tab walks:
+  // the copy reached counts for the candidate it replaced.
+  const key = (element) => [element.closest("[id]")?.id, element.tagName,
+    element.getAttribute("href"), element.name, element.textContent.trim()].join("|");
+  const reachedKeys = new Set([...state.reached.keys()].map(key));
   const missed = state.candidates.filter((element) => !state.reached.has(element)
-    && !(element.type === "radio" && reachedGroups.has(group(element))));
+    && !(element.type === "radio" && reachedGroups.has(group(element)))
+    && !(!element.isConnected && reachedKeys.has(key(element))));
   const ringless = [...state.reached.entries()].filter(([element, after]) =>
     state.unfocused.has(element) && !changed(state.unfocused.get(element), after));
   return {
