@@ -16,7 +16,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -380,3 +380,81 @@ def fetch_image(
             header_type = response.headers.get("Content-Type", "").partition(";")[0].strip()
             return _decode_image(body, max_pixels, header_type)
     raise AssertionError("unreachable")
+
+
+def check_link(url: str, *, allow_hosts: Collection[str] = ()) -> None:
+    """Raise FetchError if post_json (or a fetch) would refuse this link before connecting.
+
+    For a link kept to be used later (a webhook's): its host is resolved now, and again at
+    each use, as its addresses may change meanwhile."""
+    _checked_addresses(_parse(url), _normalise_allow(allow_hosts))
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    *,
+    headers: Mapping[str, str] | None = None,
+    allow_hosts: Collection[str] = (),
+    deadline: float = 10.0,
+    connect_timeout: float = 5.0,
+) -> int:
+    """POST a JSON body to an untrusted link, under the same rules as a download; the status.
+
+    One request: no redirect is followed (a 3xx is simply the status answered, as the body
+    must not be sent to an address nobody checked), and the answer's body is not read. Each
+    checked address is tried in turn only while none took the connection, so the body is
+    never sent twice. Raises FetchError: link_blocked for a refused link, download_failed
+    when no answer came (its reason says why: timeout, connection refused, cannot resolve).
+    """
+    allow = _normalise_allow(allow_hosts)
+    stop = time.monotonic() + deadline
+    target = _parse(url)
+    checked = _checked_addresses(target, allow)
+    addresses: list[str | None] = [*checked] if checked is not None else [None]
+    transport = httpx.HTTPTransport(
+        verify=TLS_VERIFY,
+        trust_env=False,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
+    sent_headers = {
+        "User-Agent": USER_AGENT,
+        "Content-Type": "application/json",
+        "Accept-Encoding": "identity",
+        **(headers or {}),
+    }
+    with transport, contextlib.closing(_Watchdog(stop)) as watchdog:
+        error = _failed("no attempt made")
+        for address in addresses:
+            remaining = stop - time.monotonic()
+            if remaining <= 0:
+                raise _failed("deadline exceeded")
+            timeout = httpx.Timeout(remaining, connect=min(connect_timeout, remaining))
+            extensions: dict[str, Any] = {"timeout": timeout.as_dict(), "trace": watchdog.trace}
+            request_url, request_headers = _pinned(target, address, sent_headers, extensions)
+            request = httpx.Request("POST", request_url, headers=request_headers, content=body)
+            try:
+                response = transport.handle_request(request)
+            except httpx.ConnectError as exc:  # nothing was sent: the next address may answer
+                error = _failed(f"connection failed ({type(exc).__name__}: {exc})")
+                continue
+            except httpx.HTTPError as exc:
+                if time.monotonic() >= stop:
+                    raise _failed("deadline exceeded") from exc
+                raise _failed(f"no answer ({type(exc).__name__}: {exc})") from exc
+            response.close()
+            return response.status_code
+        raise error
+
+
+def _pinned(
+    url: httpx.URL, address: str | None, headers: dict[str, str], extensions: dict[str, Any]
+) -> tuple[httpx.URL, dict[str, str]]:
+    """The request's URL and headers for connecting to the checked IP (None: by name).
+
+    The server still sees the name in Host, and TLS uses it for SNI and certificate
+    verification (set in extensions)."""
+    if address is None:
+        return url, headers
+    extensions["sni_hostname"] = _host(url)
+    return url.copy_with(host=address), {**headers, "Host": url.netloc.decode("ascii")}

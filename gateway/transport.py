@@ -12,6 +12,8 @@ from typing import Protocol
 import httpx
 
 from .failures import Failure
+from .options import DEFAULT as DEFAULT_OPTIONS
+from .options import DEFAULT_STYLE, ModelStyle, RequestOptions
 
 
 @dataclass(frozen=True)
@@ -22,11 +24,14 @@ class Picture:
 
 @dataclass(frozen=True)
 class ImageRequest:
-    """What a person asked for: an instruction, the model, and the pictures to start from."""
+    """What a person asked for: an instruction, the model, and the pictures to start from
+    (none: a picture made from the words alone), with the options and how the model takes them."""
 
     model: str
     instruction: str
     pictures: Sequence[Picture] = ()
+    options: RequestOptions = DEFAULT_OPTIONS
+    style: ModelStyle = DEFAULT_STYLE
 
 
 @dataclass

@@ -16,6 +16,7 @@ import httpx
 from .. import fetch
 from ..config import GatewayConfig
 from ..failures import Failure, GatewayFailure
+from ..options import DEFAULT, DEFAULT_STYLE, RATIOS, ModelStyle, RequestOptions, pixels_for
 from ..retries import TRANSIENT_STATUSES, parse_retry_after
 from ..transport import ImageRequest, Outcome, ProgressCallback
 from .reply import ReplyAccumulator, classify_http_error, elide_data_uris
@@ -48,17 +49,29 @@ class ChatTransport:
     ) -> Outcome:
         image_urls = [data_url(p.data, p.content_type) for p in request.pictures]
         payload = build_payload(
-            self.config, model=request.model, instruction=request.instruction, image_urls=image_urls
+            self.config,
+            model=request.model,
+            instruction=request.instruction,
+            image_urls=image_urls,
+            options=request.options,
+            style=request.style,
         )
         del image_urls  # megabytes of base64: the payload holds the only copy needed
         return request_edit(self.config, payload, on_progress, client)
 
 
 def build_payload(
-    gateway: GatewayConfig, *, model: str, instruction: str, image_urls: Sequence[str]
+    gateway: GatewayConfig,
+    *,
+    model: str,
+    instruction: str,
+    image_urls: Sequence[str],
+    options: RequestOptions = DEFAULT,
+    style: ModelStyle = DEFAULT_STYLE,
 ) -> dict:
-    """The request body of the API card: one text part, one image_url part per picture."""
-    content: list[dict] = [{"type": "text", "text": instruction}]
+    """The request body of the API card: one text part, one image_url part per picture; the
+    options where the model's style says it reads them (the text, or fields of the body)."""
+    content: list[dict] = [{"type": "text", "text": with_parameters(instruction, options, style)}]
     content += [
         {"type": "image_url", "image_url": {"url": url, "detail": gateway.image_detail}}
         for url in image_urls
@@ -71,7 +84,45 @@ def build_payload(
     if gateway.max_tokens:
         payload["max_tokens"] = gateway.max_tokens
     payload.update(gateway.extra_body)
+    # What this edit asked for wins over the deployment's GAITU_EXTRA_BODY: that is a default
+    # for every request (say, a quality), this a person's choice for one. An image_config of
+    # both is merged, so the deployment's other keys in it (an image_size) still go.
+    for key, value in option_fields(options, style).items():
+        if isinstance(value, dict) and isinstance(payload.get(key), dict):
+            value = {**payload[key], **value}
+        payload[key] = value
     return payload
+
+
+def with_parameters(instruction: str, options: RequestOptions, style: ModelStyle) -> str:
+    """The instruction, with the parameter block resellers read after it on its own line
+    ({"ratio": "16:9", "n": 2}, the way they echo it back) when the model takes options there."""
+    parameters: dict[str, object] = {}
+    if style.size == "prompt" and options.size:
+        parameters["ratio" if options.size in RATIOS else "size"] = options.size
+    if style.n == "prompt" and options.n > 1:
+        parameters["n"] = options.n
+    if not parameters:
+        return instruction
+    return f"{instruction}\n{json.dumps(parameters, ensure_ascii=False)}"
+
+
+def option_fields(options: RequestOptions, style: ModelStyle) -> dict:
+    """The body's fields for the options the model reads there.
+
+    n is sent only when the model makes several pictures in one request; a "parallel" model
+    is sent one request per picture by the caller (worker/run.py), each asking for one.
+    """
+    fields: dict[str, object] = {}
+    if options.size and style.size == "size":
+        fields["size"] = pixels_for(options.size)
+    elif options.size and style.size == "aspect_ratio":
+        fields["image_config"] = {"aspect_ratio": options.ratio}
+    if style.n == "n" and options.n > 1:
+        fields["n"] = options.n
+    if style.quality and options.quality:
+        fields["quality"] = options.quality
+    return fields
 
 
 def failure(code: str, detail: str = "") -> Failure:

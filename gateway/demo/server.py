@@ -11,6 +11,11 @@ error), `[demo:filter]` (finish_reason content_filter), `[demo:drop]` (connectio
 mid-stream), `[demo:stall]` (silence after the headers), `[demo:badlink]` (a result link that
 is gone) and `[demo:private]` (a result link into a private network) fail in those ways;
 `[demo:n=2]` makes two results and `[demo:latency=S]` overrides how long it takes.
+
+With no picture in the request it draws one from the words (gateway/demo/drawing.py). Sizes
+and the number of results are honoured however Gaitu sends them (gateway/demo/asked.py): a
+generation is 1024x1024 unless asked otherwise, an edit keeps its picture's size unless a size
+is asked; the F1 transcript echoes what was asked, as a reseller's does.
 """
 
 import base64
@@ -31,6 +36,8 @@ from typing import cast
 
 from PIL import Image, ImageOps
 
+from .asked import Asked, read_asked
+from .drawing import draw, scene_for
 from .effects import CJK, DIRECTIVE, PROGRESS, apply_instruction, parse_directives
 
 logger = logging.getLogger(__name__)
@@ -124,7 +131,8 @@ class DemoHandler(BaseHTTPRequestHandler):
             self._send_error_page(status)
             return
         latency = float(directives.get("latency") or self.server.latency)
-        reply = self._compose_reply(instruction, pictures, directives)
+        asked = read_asked(request, DIRECTIVE.sub("", instruction), directives.get("n", ""))
+        reply = self._compose_reply(asked, pictures, directives, bool(CJK.search(instruction)))
         # The whole answer takes `latency` seconds, the demo's own picture work included.
         latency = max(0.0, latency - (time.monotonic() - received))
         if request.get("stream"):
@@ -134,11 +142,10 @@ class DemoHandler(BaseHTTPRequestHandler):
             self._send_json(200, _completion(reply))
 
     def _compose_reply(
-        self, instruction: str, pictures: list[Image.Image], directives: dict[str, str]
+        self, asked: Asked, pictures: list[Image.Image], directives: dict[str, str], chinese: bool
     ) -> dict:
         """The whole reply as: the text, an images list, and how it finishes."""
-        chinese = bool(CJK.search(instruction))
-        if "refuse" in directives or not pictures:
+        if "refuse" in directives:
             text = (
                 "抱歉，我无法处理这个请求。"
                 if chinese
@@ -155,9 +162,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             return {"text": "", "images": [], "finish": "content_filter"}
         if "error" in directives:
             return {"text": "", "images": [], "finish": "error"}
-        edited, done = apply_instruction(pictures[0], DIRECTIVE.sub("", instruction))
-        count = max(1, min(4, int(directives.get("n") or 1)))
-        variants = [edited] + [ImageOps.mirror(edited) for _ in range(count - 1)]
+        variants, done = _made(asked, pictures)
         results = [self._publish(variant, directives) for variant in variants]
         family = directives.get("family", "f1").lower()
         if family == "f2":
@@ -174,7 +179,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         if family == "f5":
             text = f"Done ({', '.join(done)}): {' '.join(links)}"
             return {"text": text, "images": [], "finish": "stop"}
-        return {"text": _transcript(instruction, links, chinese), "images": [], "finish": "stop"}
+        return {"text": _transcript(asked, links, chinese), "images": [], "finish": "stop"}
 
     def _publish(self, image: Image.Image, directives: dict[str, str]) -> tuple[str, str]:
         """Keep a result for download; its data: URI and its link (broken on request)."""
@@ -263,16 +268,39 @@ def _read_messages(request: dict) -> tuple[str, list[Image.Image]]:
     return "\n".join(texts), pictures
 
 
+def _made(asked: Asked, pictures: list[Image.Image]) -> tuple[list[Image.Image], list[str]]:
+    """The pictures made, as many as asked, of the asked size; and what was done.
+
+    From a picture: edited by the words, its variants mirrored and shifted in hue. From the
+    words alone: drawn, each variant of its own."""
+    if not pictures:
+        size = asked.generated_size()
+        drawn = [draw(asked.prompt, size, variant) for variant in range(asked.n)]
+        return drawn, [scene_for(asked.prompt) or "pattern"]
+    edited, done = apply_instruction(pictures[0], asked.prompt)
+    if asked_size := asked.edited_size(edited.size):
+        edited = ImageOps.fit(edited, asked_size)
+    return [_varied(edited, variant) for variant in range(asked.n)], done
+
+
+def _varied(image: Image.Image, variant: int) -> Image.Image:
+    """The edited picture itself (0), mirrored (1), shifted in hue (2), both (3)."""
+    if variant >= 2:
+        hue, saturation, value = image.convert("HSV").split()
+        hue = hue.point(lambda level: (level + 64) % 256)
+        image = Image.merge("HSV", (hue, saturation, value)).convert("RGB")
+    return ImageOps.mirror(image) if variant % 2 else image
+
+
 def _encode(image: Image.Image) -> tuple[bytes, str]:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90)
     return out.getvalue(), "jpg"
 
 
-def _transcript(instruction: str, links: list[str], chinese: bool) -> str:
+def _transcript(asked: Asked, links: list[str], chinese: bool) -> str:
     """A reseller-style (F1) transcript: parameters, task id, progress, images, download twins."""
-    prompt = DIRECTIVE.sub("", instruction).strip()
-    params = json.dumps({"prompt": prompt, "ratio": "auto", "n": len(links)}, ensure_ascii=False)
+    params = json.dumps({**asked.echo, "n": len(links)}, ensure_ascii=False)
     lines = [f"```json\n{params}\n```", f"> ID: `task_{secrets.token_hex(6)}`"]
     if chinese:
         lines += ["> 🕐 排队中...", "> ⚡ 生成中...", f"> 🏃 进度 {PROGRESS}", "> ✅ 生成完成"]
