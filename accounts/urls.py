@@ -18,6 +18,7 @@ urlpatterns = [
     path("account/two-factor/codes/", views.two_factor_codes, name="two_factor_codes"),
     path("account/two-factor/codes/new/", views.two_factor_new_codes, name="two_factor_new_codes"),
     path("account/two-factor/off/", views.two_factor_off, name="two_factor_off"),
+    path("account/webhooks/<int:webhook_id>/delete/", views.webhook_delete, name="webhook_delete"),
     path("people/", views.people, name="people"),
     path("people/<int:user_id>/toggle/", views.person_toggle, name="person_toggle"),
 ]

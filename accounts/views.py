@@ -28,6 +28,7 @@ from django_otp.models import Device
 
 from editor.limits import MB, stored_bytes
 from editor.models import Edit
+from webhooks.models import Webhook
 
 from . import two_factor
 from .access import AuthenticatedHttpRequest
@@ -211,6 +212,7 @@ def _account_page(
     context = {
         "usage": usage_of(request.user),
         "tokens": request.user.api_tokens.order_by("-created_at"),
+        "webhooks": webhooks_of(request.user),
         "token_form": TokenForm(),
         "new_token": request.session.pop("new_api_token", None),
         "daily_limit": settings.GAITU_DAILY_LIMIT,
@@ -256,6 +258,20 @@ def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         _token, raw = ApiToken.issue(request.user, name=form.cleaned_data["name"])
         # Shown once, on the next page, then forgotten: only its hash is kept.
         request.session["new_api_token"] = raw
+    return redirect("account")
+
+
+def webhooks_of(user: User) -> list[Webhook]:
+    """The webhooks of the person's tokens, each with how its newest delivery went."""
+    mine = Webhook.objects.filter(token__user=user).select_related("token")
+    return list(mine.with_last_delivery().order_by("token__created_at", "created_at"))
+
+
+@require_POST
+def webhook_delete(request: AuthenticatedHttpRequest, webhook_id: int) -> HttpResponse:
+    webhook = get_object_or_404(Webhook, pk=webhook_id, token__user=request.user)
+    webhook.delete()
+    messages.success(request, _("Nothing more is sent to %(url)s.") % {"url": webhook.url})
     return redirect("account")
 
 

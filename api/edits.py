@@ -1,18 +1,23 @@
 """/api/v1/edits: start edits, follow them, and cancel, retry, share or delete them. The work
 itself is done by editor.services, as for the studio's buttons."""
 
+import re
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from django.core.paginator import EmptyPage, Paginator
 from django.db import DatabaseError
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from accounts.access import bearer_token
+from accounts.models import ApiToken
 from editor import services
-from editor.forms import EditForm
+from editor.forms import CUSTOM_SIZE, MODE_SINGLE, EditForm
 from editor.limits import (
     body_too_large,
     storage_failure,
@@ -20,13 +25,14 @@ from editor.limits import (
     submission_limit,
     upload_too_large_message,
 )
-from editor.models import Edit
+from editor.models import Edit, EditGroup
 
 from .auth import TokenRequest
 from .errors import ApiError
 from .schemas import (
     IMAGE_TYPES,
     Accepted,
+    ChooseResult,
     EditFilters,
     EditOut,
     EditPage,
@@ -35,14 +41,25 @@ from .schemas import (
     ShareLink,
     ShareSettings,
     form_body,
+    json_body,
+    read_json,
 )
 
 PAGE_SIZE = 20
+# A custom size as the API takes it (the sides' range is the form's to check).
+PIXEL_SIZE = re.compile(r"([0-9]{1,5})x([0-9]{1,5})")
 
 # What a client may do next with a new edit's id (schemathesis follows these, too).
 NEW_EDIT_LINKS = {
     name: {"operationId": name, "parameters": {"edit_id": "$response.body#/id"}}
-    for name in ("get_edit", "cancel_edit", "retry_edit", "share_edit", "delete_edit")
+    for name in (
+        "get_edit",
+        "cancel_edit",
+        "retry_edit",
+        "share_edit",
+        "delete_edit",
+        "choose_result",
+    )
 }
 
 router = Router(tags=["edits"])
@@ -92,9 +109,14 @@ def list_edits(request: TokenRequest, filters: Query[EditFilters]) -> dict[str, 
     response={202: Accepted, 400: Error, 401: Error, 413: Error, 429: Error, 507: Error},
     operation_id="create_edit",
     url_name="api_edits",
-    summary="Start an edit",
+    summary="Start an edit, or make a picture from words alone",
     description="A multipart form, as a browser would post it; `curl -F image=@photo.jpg "
-    "-F instruction=…`. Poll the answer's `url` until the edit has finished. 413 for a "
+    "-F instruction=…`. With no `image`, `image_url` or `parent` it makes a picture from the "
+    "instruction alone (its `kind` is `generation`). `size`, `n` and `quality` ask for more "
+    "than the model's defaults; with `n` over 1, choose the result that stands for the edit "
+    "with `POST /edits/{edit_id}/choose`. Several pictures each on their own: `POST /batches`; "
+    "the same to several models: `POST /comparisons`. "
+    "Poll the answer's `url` until the edit has finished. 413 for a "
     "picture over the size limit (`file_too_large`, naming the file) and for a request body "
     "over what any edit can need (`request_too_large`: refused before it is read). 507 when there "
     "is no room to store it: the server's disk is nearly full (`storage_full`), your storage "
@@ -108,6 +130,18 @@ def list_edits(request: TokenRequest, filters: Query[EditFilters]) -> dict[str, 
     },
 )
 def create_edit(request: TokenRequest) -> Status:
+    edit = submitted(request, MODE_SINGLE, EditForm.submit_one)
+    url = request.build_absolute_uri(reverse("api_edit", args=[edit.pk]))
+    return Status(202, Accepted(id=edit.pk, status=Edit.Status(edit.status), url=url))
+
+
+def submitted[Started: Edit | EditGroup](
+    request: TokenRequest, mode: str, start: Callable[[EditForm], Started]
+) -> Started:
+    """Start what the request's form asks for in `mode` (one edit, a batch, a comparison) with
+    `start` (EditForm.submit_one or submit), as the studio would; or raise the ApiError that
+    says why not. The edits, batches and comparisons endpoints all come here, so one set of
+    limits holds for each."""
     # Both before the body is read: an oversized upload is refused unread, and a person over
     # their limit costs no parsing.
     if body_too_large(request):  # webapp/request_limits.py refuses it first; this is a fallback
@@ -116,19 +150,50 @@ def create_edit(request: TokenRequest) -> Status:
         raise ApiError(429, limit.code, limit.message, retry_after=limit.retry_after)
     if no_room := storage_refusal(request.user):
         raise ApiError(507, no_room.code, no_room.message)
+    if request.POST.getlist("image"):
+        # Sent as text, not as a file: it would be taken as no picture (a generation).
+        message = _("Send each picture as a file (multipart/form-data), not as text.")
+        raise ApiError(400, "invalid_image", message, field="image")
     try:
-        files = {"images": request.FILES.getlist("image")}
-        form = EditForm(request.POST, files, owner=request.user)
+        form = EditForm(
+            _form_fields(request, mode),
+            {"images": request.FILES.getlist("image")},
+            owner=request.user,
+        )
+        # Its webhooks hear when the edits end (webhooks/).
+        form.api_token = _token_of(request)
         if not form.is_valid():
             raise _form_error(form)
-        edit = form.submit()
+        return start(form)
     except (OSError, DatabaseError) as exc:
         # The disk filled up while storing: nothing of the edit was kept (services.submit).
         if not (no_room := storage_failure(exc)):
             raise
         raise ApiError(507, no_room.code, no_room.message) from exc
-    url = request.build_absolute_uri(reverse("api_edit", args=[edit.pk]))
-    return Status(202, Accepted(id=edit.pk, status=Edit.Status(edit.status), url=url))
+
+
+def _form_fields(request: TokenRequest, mode: str) -> QueryDict:
+    """The request's fields as the studio's form names them: the API takes a custom size as
+    one `WIDTHxHEIGHT`, the form as "custom" with a width and a height."""
+    fields = request.POST.copy()
+    fields["mode"] = mode
+    if custom := PIXEL_SIZE.fullmatch(fields.get("size", "")):
+        fields["size"] = CUSTOM_SIZE
+        fields["width"], fields["height"] = custom.groups()
+    else:  # only through `size`, so that an error names the field the API has
+        fields.pop("width", None)
+        fields.pop("height", None)
+    return fields
+
+
+def _token_of(request: TokenRequest) -> ApiToken | None:
+    """The API token the request came with (TokenAuth let it in: it is there)."""
+    raw = bearer_token(request)
+    return ApiToken.objects.filter(digest=ApiToken.hash(raw)).first() if raw else None
+
+
+# The form's fields as the API names them.
+API_FIELDS = {"images": "image", "width": "size", "height": "size"}
 
 
 def _form_error(form: EditForm) -> ApiError:
@@ -139,7 +204,7 @@ def _form_error(form: EditForm) -> ApiError:
         413 if problem.code == "file_too_large" else 400,
         problem.code or "invalid",
         " ".join(problem.messages),
-        field="image" if field == "images" else field,
+        field=API_FIELDS.get(field, field),
     )
 
 
@@ -192,6 +257,26 @@ def retry_edit(request: TokenRequest, edit_id: UUID) -> Status:
     if not services.retry(edit):
         raise ApiError(409, "not_retryable", _("Only a failed or canceled edit can be retried."))
     return Status(202, edit)
+
+
+@router.post(
+    "/edits/{edit_id}/choose",
+    response={200: EditOut, 400: Error, 401: Error, 404: Error, 409: Error},
+    operation_id="choose_result",
+    url_name="api_edit_choose",
+    summary="Choose the result that stands for the edit (of several)",
+    description='A JSON body, `{"position": 1}`: the `position` of one of its `results`. It '
+    "then stands for the edit in downloads, sharing and the gallery; the others stay. 409 "
+    "(`no_such_result`, `field` `position`) when the edit has no result there (yet), 400 for "
+    "a body that is not such an object.",
+    openapi_extra=json_body(ChooseResult),
+)
+def choose_result(request: TokenRequest, edit_id: UUID) -> Edit:
+    edit = own_edit(request, edit_id)
+    choice = read_json(request, ChooseResult)
+    if not services.choose_result(edit, choice.position):
+        raise ApiError(409, "no_such_result", _("The edit has no result there."), field="position")
+    return edit
 
 
 @router.post(

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 
 class ApiError(Exception):
@@ -70,8 +70,8 @@ def _invalid_parameter(request: HttpRequest, exc: ValidationError) -> HttpRespon
     problem = exc.errors[0]
     where, *names = problem["loc"]
     if where == "path":
-        # The only path parameter is an edit's id, and what is not an id names no edit.
-        return not_found(_("There is no such edit."))
+        # The path parameters are ids, and what is not an id names nothing.
+        return not_found(_nothing_there(request, names))
     field = str(names[0]) if names else str(where)
     context = problem.get("ctx", {})
     if problem["type"] == "enum":
@@ -87,6 +87,21 @@ def _invalid_parameter(request: HttpRequest, exc: ValidationError) -> HttpRespon
     else:
         message = _("%(field)s is not valid.") % {"field": field}
     return error_response(400, "invalid", message, field=field)
+
+
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """ninja's own refusals; the one it makes is of a JSON body it cannot parse."""
+    if exc.status_code == 400:
+        return error_response(400, "bad_request", _("The request body cannot be read as JSON."))
+    return error_response(exc.status_code, "error", str(exc))
+
+
+def _nothing_there(request: HttpRequest, names: list[Any]) -> str:
+    if names and names[0] == "group_id":
+        if "/batches/" in request.path:
+            return _("There is no such batch.")
+        return _("There is no such comparison.")
+    return _("There is no such edit.")
 
 
 def _unreadable_body(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -108,6 +123,7 @@ HANDLERS: list[tuple[type[Exception], Handler]] = [
     (ApiError, _api_error),
     (AuthenticationError, _unauthorized),
     (ValidationError, _invalid_parameter),
+    (HttpError, _http_error),
     (Http404, _not_found),
     *(
         (unreadable, _unreadable_body)

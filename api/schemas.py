@@ -3,21 +3,24 @@ from them. The answers are the ones the API has always given, key for key."""
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Schema
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
-from pydantic import PlainSerializer, WithJsonSchema, field_validator
+from pydantic import PlainSerializer, ValidationError, WithJsonSchema, field_validator
 from pydantic.json_schema import JsonDict, SkipJsonSchema
 from pydantic_core import PydanticUseDefault
 
 from editor.gateways import offered_models
-from editor.models import Edit, ResultImage, Share, SourceImage
+from editor.models import Edit, EditGroup, ResultImage, Share, SourceImage
 from gateway.failures import CODES, LINK_REFUSALS
+from gateway.options import MAX_RESULTS, MAX_SIDE, MIN_SIDE, RATIOS, RequestOptions
 
 # Times as Python's isoformat() writes them (microseconds, "+00:00"), as the API always has;
 # ninja's own encoder would cut them to milliseconds and write "Z".
@@ -29,6 +32,16 @@ Time = Annotated[
 Url = Annotated[str, Field(json_schema_extra={"format": "uri"})]
 # May be left out (None here), and is never null in JSON: the document says just its type.
 Absent = SkipJsonSchema[None]
+
+# The models' choices, written out where they are used: as components they would be named
+# after their classes, and another app's "Status" (an export's, a delivery's) would take the
+# same name in the document.
+STATUSES: JsonDict = {"type": "string", "enum": list(Edit.Status.values)}
+EditStatus = Annotated[Edit.Status, WithJsonSchema(STATUSES)]
+EditStage = Annotated[Edit.Stage, WithJsonSchema({"type": "string", "enum": Edit.Stage.values})]
+GroupKind = Annotated[
+    EditGroup.Kind, WithJsonSchema({"type": "string", "enum": EditGroup.Kind.values})
+]
 
 # The picture types the studio's file picker offers; the content decides, never the name.
 IMAGE_TYPES = "image/jpeg, image/png, image/webp, image/gif"
@@ -45,6 +58,14 @@ def absolute_url(context: dict[str, Any], path: str) -> str:
     """An absolute URL, as scripts want them: ninja validates answers with the request at hand."""
     request: HttpRequest = context["request"]
     return request.build_absolute_uri(path)
+
+
+def _codes(names: Iterable[str]) -> str:
+    return ", ".join(f"`{name}`" for name in sorted(names))
+
+
+def _ratios() -> str:
+    return ", ".join(f"`{ratio}`" for ratio in RATIOS)
 
 
 # --- Errors --------------------------------------------------------------------------------
@@ -76,14 +97,29 @@ class Result(Schema):
     url: Url
     width: int
     height: int
+    position: int = Field(description="What `POST /edits/{edit_id}/choose` takes to choose it.")
+    chosen: bool = Field(
+        description="The result that stands for the edit (downloads, sharing, the gallery); "
+        "the first unless another was chosen."
+    )
 
     @staticmethod
     def resolve_url(image: ResultImage, context: dict[str, Any]) -> str:
         return _picture_url(context, image, "result")
 
+    @staticmethod
+    def resolve_chosen(image: ResultImage) -> bool:
+        # The edit is the one the results were prefetched with: no query per result.
+        chosen = image.edit.chosen_result
+        return chosen is not None and chosen.position == image.position
 
-def _codes(names: Iterable[str]) -> str:
-    return ", ".join(f"`{name}`" for name in sorted(names))
+
+class Options(Schema):
+    size: str = Field(
+        description=f"One of {_ratios()}, a pixel size `WIDTHxHEIGHT`, or empty: the model's own."
+    )
+    n: int = Field(ge=1, le=MAX_RESULTS, description="Results asked for.")
+    quality: str = Field(description="`low`, `medium`, `high`, or empty: the model's own.")
 
 
 class Failure(Schema):
@@ -103,6 +139,17 @@ class Failure(Schema):
     )
 
 
+def failure_of(edit: Edit) -> dict[str, str] | None:
+    if not edit.error_code:
+        return None
+    return {
+        "code": edit.error_code,
+        "reason": edit.error_reason,
+        "message": edit.failure_message,
+        "detail": edit.error_detail,
+    }
+
+
 class ShareLink(Schema):
     url: Url = Field(description="The public page; it answers 404 once the link is revoked.")
     show_original: bool
@@ -120,28 +167,51 @@ class ShareLink(Schema):
 
 class EditOut(Schema):
     id: UUID
-    status: Edit.Status
-    stage: Edit.Stage
+    kind: Literal["edit", "generation"] = Field(
+        description="`edit` (of the `sources`), or `generation`: made from the instruction "
+        "alone, with no sources."
+    )
+    status: EditStatus
+    stage: EditStage
     progress: int | None = Field(ge=0, le=100)
     error: Failure | None
     instruction: str
     model: str
+    options: Options = Field(description="What was asked beyond the instruction.")
     sources: list[Source]
     results: list[Result]
+    chosen: int | None = Field(
+        description="The `position` of the result that stands for the edit; null with none."
+    )
+    group: UUID | None = Field(
+        description="The batch or comparison it belongs to (`GET /batches/{group_id}` or "
+        "`GET /comparisons/{group_id}`), or null."
+    )
     share: ShareLink | None
     created: Time
     finished: Time | None
 
     @staticmethod
+    def resolve_kind(edit: Edit) -> str:
+        return "generation" if edit.is_generation else "edit"
+
+    @staticmethod
+    def resolve_options(edit: Edit) -> dict[str, Any]:
+        options = RequestOptions.from_json(edit.options)
+        return {"size": options.size, "n": options.n, "quality": options.quality}
+
+    @staticmethod
+    def resolve_chosen(edit: Edit) -> int | None:
+        chosen = edit.chosen_result
+        return chosen.position if chosen else None
+
+    @staticmethod
+    def resolve_group(edit: Edit) -> UUID | None:
+        return edit.group_id
+
+    @staticmethod
     def resolve_error(edit: Edit) -> dict[str, str] | None:
-        if not edit.error_code:
-            return None
-        return {
-            "code": edit.error_code,
-            "reason": edit.error_reason,
-            "message": edit.failure_message,
-            "detail": edit.error_detail,
-        }
+        return failure_of(edit)
 
     @staticmethod
     def resolve_share(edit: Edit) -> Share | None:
@@ -165,8 +235,101 @@ class EditPage(Schema):
 
 class Accepted(Schema):
     id: UUID
-    status: Edit.Status
+    status: EditStatus
     url: Url = Field(description="Where to poll the edit (`GET`).")
+
+
+class ChooseResult(Schema):
+    position: int = Field(ge=0, description="The `position` of one of the edit's results.")
+
+
+# --- Batches and comparisons ---------------------------------------------------------------
+
+
+class GroupEdit(Schema):
+    id: UUID
+    status: EditStatus
+    model: str
+    error: Failure | None
+    url: Url = Field(description="The edit itself (`GET /edits/{edit_id}`), with its pictures.")
+
+    @staticmethod
+    def resolve_error(edit: Edit) -> dict[str, str] | None:
+        return failure_of(edit)
+
+    @staticmethod
+    def resolve_url(edit: Edit, context: dict[str, Any]) -> str:
+        return absolute_url(context, reverse("api_edit", args=[edit.pk]))
+
+
+class GroupCounts(Schema):
+    queued: int
+    running: int
+    succeeded: int
+    failed: int
+    canceled: int
+
+
+GROUP_ROUTES: dict[str, str] = {
+    EditGroup.Kind.BATCH: "api_batch",
+    EditGroup.Kind.COMPARISON: "api_comparison",
+}
+
+
+class GroupOut(Schema):
+    id: UUID
+    kind: GroupKind
+    instruction: str
+    status: Literal["active", "succeeded", "partial", "failed"] = Field(
+        description="`active` while any edit is queued or running; then `succeeded` (all "
+        "did), `failed` (none did) or `partial`."
+    )
+    counts: GroupCounts = Field(description="Its edits by status.")
+    edits: list[GroupEdit] = Field(
+        description="A batch's in the order of its pictures; a comparison's in the order of "
+        "its models."
+    )
+    winner: UUID | None = Field(
+        description="A comparison's winner (`POST /comparisons/{group_id}/winner`); always "
+        "null for a batch."
+    )
+    url: Url = Field(description="Where to poll it (`GET`).")
+    created: Time
+
+    @staticmethod
+    def resolve_counts(group: EditGroup) -> dict[str, int]:
+        counts = dict.fromkeys(Edit.Status.values, 0)
+        for edit in group.edits.all():
+            counts[edit.status] += 1
+        return counts
+
+    @staticmethod
+    def resolve_status(group: EditGroup) -> str:
+        statuses = [edit.status for edit in group.edits.all()]
+        if any(status in Edit.ACTIVE for status in statuses):
+            return "active"
+        succeeded = statuses.count(Edit.Status.SUCCEEDED)
+        if succeeded == len(statuses):
+            return "succeeded"
+        return "partial" if succeeded else "failed"
+
+    @staticmethod
+    def resolve_winner(group: EditGroup) -> UUID | None:
+        return group.winner_id
+
+    @staticmethod
+    def resolve_url(group: EditGroup, context: dict[str, Any]) -> str:
+        return absolute_url(context, reverse(GROUP_ROUTES[group.kind], args=[group.pk]))
+
+    @staticmethod
+    def resolve_created(group: EditGroup) -> datetime:
+        return group.created_at
+
+
+class Winner(Schema):
+    edit_id: UUID | None = Field(
+        description="One of the comparison's edits that succeeded, or null for none."
+    )
 
 
 # --- Models --------------------------------------------------------------------------------
@@ -182,7 +345,6 @@ class Models(Schema):
 # lists all from the first page, as the API always has); the document says so with OpenAPI's
 # allowEmptyValue, which api/v1.py moves from the parameter's schema onto the parameter.
 EMPTY_IS_ABSENT: JsonDict = {"allowEmptyValue": True}
-STATUSES: JsonDict = {"type": "string", "enum": list(Edit.Status.values)}
 
 
 class EditFilters(Schema):
@@ -217,19 +379,66 @@ def _max_inputs(schema: dict[str, Any]) -> None:
     schema["maxItems"] = settings.GAITU_MAX_INPUTS
 
 
+def _max_batch(schema: dict[str, Any]) -> None:
+    schema["maxItems"] = settings.GAITU_BATCH_MAX
+
+
+def _models_to_compare(schema: dict[str, Any]) -> None:
+    offered = offered_models()
+    schema["items"] = {"type": "string", "enum": offered}
+    schema["maxItems"] = min(settings.GAITU_COMPARE_MAX, len(offered))
+    schema["uniqueItems"] = True  # each model once: the form would count a repeat once
+
+
 # What the form takes as an instruction: no NUL, and not blank once Python has stripped it. Its
 # whitespace is spelled out, as the pattern is read by other engines (ECMA, Rust), whose \s differs.
 WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NOT_BLANK = rf"^[^\x00]*[^\x00{WHITESPACE}][^\x00]*$"
 # "<edit id>:<position>" of a result; empty, as left out, for none.
 RESULT = r"^([0-9a-fA-F-]{32,36}(:[0-9]+)?)?$"
+# A side of a custom size, MIN_SIDE to MAX_SIDE pixels (256 to 4096), spelled out as a pattern
+# (test_openapi.py checks it against both bounds).
+SIDE = r"(25[6-9]|2[6-9][0-9]|[3-9][0-9]{2}|[1-3][0-9]{3}|40[0-8][0-9]|409[0-6])"
+SIZE = rf"^({'|'.join(RATIOS)}|{SIDE}x{SIDE})?$"
+IMAGE_URL_MAX_CHARS = 2000
 
 
-class NewEdit(Schema):
-    image: list[UploadedFile] = Field(
-        min_length=1,
+def _link_or_empty(schema: dict[str, Any]) -> None:
+    # Empty, as a form's blank field, counts as left out.
+    schema["anyOf"] = [{"format": "uri"}, {"const": ""}]
+
+
+class RequestOptionsFields(Schema):
+    """What every way of starting edits takes beyond the instruction (gateway.options)."""
+
+    size: Annotated[str, Field(pattern=SIZE)] | Absent = Field(
+        None,
+        description=f"An aspect ratio ({_ratios()}) or a pixel size `WIDTHxHEIGHT`, each side "
+        f"{MIN_SIDE} to {MAX_SIDE}; left out or empty, the model's own. A model that takes "
+        "no size gets it in the prompt.",
+    )
+    n: Annotated[int, Field(ge=1, le=MAX_RESULTS)] | Absent = Field(
+        None,
+        description="Results to make, 1 when left out; several are made side by side "
+        "where a model makes one at a time.",
+    )
+    quality: Literal["low", "medium", "high", ""] | Absent = Field(
+        None, description="Left out or empty, the model's own; only some models take it."
+    )
+
+
+class NewEdit(RequestOptionsFields):
+    image: list[UploadedFile] | Absent = Field(
+        None,
         json_schema_extra=_max_inputs,
-        description="The pictures to edit (JPEG, PNG, WebP or GIF); repeat the field for more.",
+        description="The pictures to edit (JPEG, PNG, WebP or GIF); repeat the field for more. "
+        "None (and no `image_url` or `parent`): a picture is made from the instruction alone.",
+    )
+    image_url: Annotated[str, Field(max_length=IMAGE_URL_MAX_CHARS)] | Absent = Field(
+        None,
+        json_schema_extra=_link_or_empty,
+        description="A picture on the web to edit, fetched by the server (never from a "
+        "private address); after the uploaded ones.",
     )
     instruction: str = Field(min_length=1, max_length=4000, pattern=NOT_BLANK)
     model: str | Absent = Field(
@@ -244,13 +453,81 @@ class NewEdit(Schema):
     )
 
 
+class NewBatch(RequestOptionsFields):
+    image: list[UploadedFile] = Field(
+        min_length=1,
+        json_schema_extra=_max_batch,
+        description="The pictures, each edited on its own (JPEG, PNG, WebP or GIF); repeat "
+        "the field for more.",
+    )
+    image_url: Annotated[str, Field(max_length=IMAGE_URL_MAX_CHARS)] | Absent = Field(
+        None, json_schema_extra=_link_or_empty, description="One more picture, from the web."
+    )
+    instruction: str = Field(min_length=1, max_length=4000, pattern=NOT_BLANK)
+    model: str | Absent = Field(
+        None,
+        json_schema_extra=_offered_models,
+        description="One of `GET /api/v1/models`, for every edit of the batch.",
+    )
+
+
+class NewComparison(RequestOptionsFields):
+    image: list[UploadedFile] | Absent = Field(
+        None,
+        json_schema_extra=_max_inputs,
+        description="The pictures every model edits; none, and each makes a picture from the "
+        "instruction alone.",
+    )
+    image_url: Annotated[str, Field(max_length=IMAGE_URL_MAX_CHARS)] | Absent = Field(
+        None, json_schema_extra=_link_or_empty, description="A picture on the web, too."
+    )
+    instruction: str = Field(min_length=1, max_length=4000, pattern=NOT_BLANK)
+    models: list[str] = Field(
+        min_length=2,
+        json_schema_extra=_models_to_compare,
+        description="The models to compare (of `GET /api/v1/models`), each once; repeat the "
+        "field for each.",
+    )
+    parent: Annotated[str, Field(pattern=RESULT)] | Absent = Field(
+        None, description="Start from one of your results, named `<edit id>:<position>`."
+    )
+
+
 class ShareSettings(Schema):
     # Read as forgivingly as ever (edits._flag): true, 1, yes or on is yes, anything else no.
     show_original: bool = Field(True, description="Show the original beside the result.")
     show_instruction: bool = Field(True, description="Show the instruction.")
 
 
-FORMS: list[type[Schema]] = [NewEdit, ShareSettings]
+# The bodies the views read themselves: the forms, and the JSON bodies read after the view has
+# found what the path names (read_json).
+BODIES: list[type[Schema]] = [
+    NewEdit,
+    NewBatch,
+    NewComparison,
+    ShareSettings,
+    ChooseResult,
+    Winner,
+]
+
+
+def read_json[Body: Schema](request: HttpRequest, schema: type[Body]) -> Body:
+    """The request's JSON body as `schema`, checked as ninja checks a body parameter, with the
+    same errors. Read by the view once it has found what the path names, so that a request
+    about another person's edit or comparison is a 404 whatever its body."""
+    try:
+        return schema.model_validate_json(request.body or b"null")
+    except ValidationError as exc:
+        problems = exc.errors(include_url=False)
+        if any(problem["type"] == "json_invalid" for problem in problems):
+            raise HttpError(400, "not JSON") from None  # errors.py says it in the API's words
+        located = [{**problem, "loc": ("body", *problem["loc"])} for problem in problems]
+        raise NinjaValidationError(located) from None
+
+
+def json_body(schema: type[Schema]) -> dict[str, Any]:
+    """An operation's requestBody (its openapi_extra) for a JSON body the view reads itself."""
+    return form_body(schema, "application/json", required=True)
 
 
 def form_body(

@@ -9,9 +9,11 @@ from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
 from ninja.schema import NinjaGenerateJsonSchema
 
-from . import account, edits, errors, exports, gateway_models
+from webhooks import api as webhooks
+
+from . import account, edits, errors, exports, gateway_models, groups
 from .auth import TokenAuth
-from .schemas import FORMS
+from .schemas import BODIES
 
 
 class Docs(Swagger):
@@ -40,7 +42,7 @@ class GaituAPI(NinjaAPI):
                     if parameter["schema"].pop("allowEmptyValue", False):
                         parameter["allowEmptyValue"] = True  # see EMPTY_IS_ABSENT
         # The form bodies the views read themselves (see schemas.py), as they are right now.
-        for form in FORMS:
+        for form in BODIES:
             document["components"]["schemas"][form.__name__] = form.model_json_schema(
                 ref_template=REF_TEMPLATE, schema_generator=NinjaGenerateJsonSchema
             )
@@ -59,6 +61,8 @@ api = GaituAPI(
 )
 errors.install(api)
 api.add_router("", edits.router)
+api.add_router("", groups.router)
 api.add_router("", gateway_models.router)
 api.add_router("", account.router)
 api.add_router("", exports.router)
+api.add_router("", webhooks.router, tags=["webhooks"])

@@ -7,6 +7,7 @@ imaging.types.PROBLEMS); this is the one place that words them for people.
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from gateway.fetch import FetchError
 from imaging import InvalidImage
 
 FAILURE_MESSAGES: dict[str, Promise] = {
@@ -104,3 +105,48 @@ def failure_message(code: str, reason: str = "") -> Promise:
 def picture_problem(problem: InvalidImage) -> str:
     """What is wrong with an uploaded file, in the reader's language."""
     return str(PICTURE_PROBLEMS[problem.problem]) % problem.params
+
+
+# A pasted link to a picture, refused by the same rules as a result link, said as about that
+# link: by the rule that refused it, else whether it was refused or failed to download.
+LINK_PROBLEMS: dict[str, Promise] = {
+    "link_blocked": _("Gaitu does not download from that link's address."),
+    "download_failed": _("The picture at that link could not be downloaded."),
+    "loopback_address": _(
+        "That link points to the server Gaitu runs on (a loopback address), which Gaitu does "
+        "not download from."
+    ),
+    "private_address": _(
+        "That link points to a private network address, which Gaitu does not download from. "
+        "Whoever runs Gaitu can allow that host (GAITU_FETCH_ALLOW_HOSTS)."
+    ),
+    "link_local_address": _(
+        "That link points to a link-local address (such as a cloud server's metadata service), "
+        "which Gaitu does not download from."
+    ),
+    "unspecified_address": _(
+        "That link points to the unspecified address 0.0.0.0 or ::, which Gaitu does not "
+        "download from."
+    ),
+    "multicast_address": _(
+        "That link points to a multicast address, which Gaitu does not download from."
+    ),
+    "reserved_address": _(
+        "That link points to a reserved address that is not on the internet, which Gaitu does "
+        "not download from."
+    ),
+    "scheme_not_allowed": _("That is not a web link (http or https)."),
+    "credentials_in_link": _(
+        "That link carries a user name or password, so Gaitu does not follow it."
+    ),
+    "invalid_link": _("That link is malformed, so Gaitu cannot follow it."),
+}
+
+
+def link_problem(problem: FetchError) -> str:
+    """Why the picture at a pasted link was not fetched, in the reader's language, with the
+    technical reason (a status, a size) after it."""
+    sentence = LINK_PROBLEMS.get(problem.refusal) or LINK_PROBLEMS[problem.code]
+    if problem.code == "download_failed":
+        return f"{sentence} ({problem.reason})"
+    return str(sentence)

@@ -1,19 +1,24 @@
 from typing import Any, cast
+from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.models import ApiToken
+from gateway.fetch import FetchError, fetch_image
+from gateway.options import MAX_RESULTS, MAX_SIDE, MIN_SIDE, RATIOS, RequestOptions
 from imaging import ImageInfo, InvalidImage, inspect_upload
 
 from . import services
-from .failures import picture_problem
+from .failures import link_problem, picture_problem
 from .gateways import offered_models
-from .models import Edit, ResultImage
+from .limits import most_pictures_at_once
+from .models import Edit, EditGroup, ResultImage
 
 # How much of an upload's own name is kept (SourceImage.filename): its extension and as much
 # of the rest as fits. The name is only ever shown as text; stored files get names of their own.
@@ -53,36 +58,60 @@ class MultipleImageField(forms.FileField):
             if self.required:
                 raise forms.ValidationError(self.error_messages["required"], code="required")
             return []
-        limit = settings.GAITU_MAX_INPUTS
-        if len(files) > limit:
-            raise forms.ValidationError(
-                ngettext(
-                    "At most %(limit)d picture can be edited at once.",
-                    "At most %(limit)d pictures can be edited at once.",
-                    limit,
-                )
-                % {"limit": limit},
-                code="too_many",
-            )
-        checked: list[tuple[UploadedFile, ImageInfo]] = []
-        for upload in files:
-            upload.name = kept_upload_name(upload.name or "")
-            try:
-                info = inspect_upload(
-                    upload,
-                    max_bytes=settings.GAITU_UPLOAD_MAX_MB * 2**20,
-                    max_pixels=settings.GAITU_MAX_PIXELS,
-                )
-            except InvalidImage as exc:
-                # Over the size limit is the request's size (413 in the API), not its content.
-                code = "file_too_large" if exc.problem == "too_large" else "invalid_image"
-                raise forms.ValidationError(
-                    "%(name)s: %(problem)s",
-                    code=code,
-                    params={"name": upload.name, "problem": picture_problem(exc)},
-                ) from None
-            checked.append((upload, info))
-        return checked
+        # Each mode's own count is the form's to check (EditForm.clean): a batch takes more.
+        if len(files) > most_pictures_at_once():
+            raise too_many_pictures(most_pictures_at_once())
+        return [checked_picture(upload) for upload in files]
+
+
+def too_many_pictures(limit: int) -> forms.ValidationError:
+    return forms.ValidationError(
+        ngettext(
+            "At most %(limit)d picture can be edited at once.",
+            "At most %(limit)d pictures can be edited at once.",
+            limit,
+        )
+        % {"limit": limit},
+        code="too_many",
+    )
+
+
+def checked_picture(upload: UploadedFile) -> tuple[UploadedFile, ImageInfo]:
+    """The upload with what Pillow found, or the ValidationError that says what is wrong."""
+    upload.name = kept_upload_name(upload.name or "")
+    try:
+        info = inspect_upload(
+            upload,
+            max_bytes=settings.GAITU_UPLOAD_MAX_MB * 2**20,
+            max_pixels=settings.GAITU_MAX_PIXELS,
+        )
+    except InvalidImage as exc:
+        # Over the size limit is the request's size (413 in the API), not its content.
+        code = "file_too_large" if exc.problem == "too_large" else "invalid_image"
+        raise forms.ValidationError(
+            "%(name)s: %(problem)s",
+            code=code,
+            params={"name": upload.name, "problem": picture_problem(exc)},
+        ) from None
+    return upload, info
+
+
+def picture_from_link(url: str) -> tuple[UploadedFile, ImageInfo]:
+    """The picture a pasted link points to, fetched as the gateway's results are (never from a
+    private address, the same size limits) and then checked as an upload is."""
+    try:
+        fetched = fetch_image(
+            url,
+            allow_hosts=settings.GAITU_FETCH_ALLOW_HOSTS,
+            max_bytes=settings.GAITU_UPLOAD_MAX_MB * 2**20,
+            max_pixels=settings.GAITU_MAX_PIXELS,
+            deadline=30.0,
+        )
+    except FetchError as exc:
+        raise forms.ValidationError(link_problem(exc), code=exc.code) from None
+    name = unquote(urlsplit(url).path.rpartition("/")[2]) or "link"
+    upload = SimpleUploadedFile(name, fetched.data, fetched.content_type)
+    return checked_picture(upload)
 
 
 def result_to_edit_again(value: str, owner: User | None) -> ResultImage:
@@ -109,6 +138,10 @@ def result_to_edit_again(value: str, owner: User | None) -> ResultImage:
     return result
 
 
+MODE_SINGLE, MODE_COMPARE, MODE_BATCH = "single", "compare", "batch"
+CUSTOM_SIZE = "custom"
+
+
 class EditForm(forms.Form):
     images = MultipleImageField(label=_("Pictures"), required=False)
     # "Edit this result again": the result (as "<edit id>:<position>") to start from.
@@ -126,19 +159,79 @@ class EditForm(forms.Form):
         error_messages={"required": _("Write what should change in the picture.")},
     )
     model = forms.ChoiceField(label=_("Model"), required=False)
+    # A picture on the web, instead of (or beside) a file: fetched by the server.
+    image_url = forms.URLField(
+        label=_("Or a link to a picture"),
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://…", "inputmode": "url"}),
+    )
+    mode = forms.ChoiceField(
+        label=_("How"),
+        required=False,
+        choices=[
+            (MODE_SINGLE, _("One edit")),
+            (MODE_COMPARE, _("Compare models")),
+            (MODE_BATCH, _("Batch: each picture on its own")),
+        ],
+        initial=MODE_SINGLE,
+    )
+    # A comparison's models, 2 to GAITU_COMPARE_MAX of them.
+    models = forms.MultipleChoiceField(
+        label=_("Models to compare"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    size = forms.ChoiceField(
+        label=_("Size"),
+        required=False,
+        choices=[
+            ("", _("As the model likes")),
+            *[(ratio, ratio) for ratio in RATIOS],
+            (CUSTOM_SIZE, _("Custom")),
+        ],
+    )
+    width = forms.IntegerField(
+        label=_("Width"), required=False, min_value=MIN_SIDE, max_value=MAX_SIDE
+    )
+    height = forms.IntegerField(
+        label=_("Height"), required=False, min_value=MIN_SIDE, max_value=MAX_SIDE
+    )
+    n = forms.IntegerField(
+        label=_("Number of results"),
+        required=False,
+        min_value=1,
+        max_value=MAX_RESULTS,
+        initial=1,
+        widget=forms.Select(choices=[(count, str(count)) for count in range(1, MAX_RESULTS + 1)]),
+    )
+    quality = forms.ChoiceField(
+        label=_("Quality"),
+        required=False,
+        choices=[
+            ("", _("As the model likes")),
+            ("low", _("Low")),
+            ("medium", _("Medium")),
+            ("high", _("High")),
+        ],
+    )
 
     def __init__(self, *args: Any, owner: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
-        # The form's own copy of the declared ChoiceField; the stubs type self.fields as Field.
+        # The form's own copies of the declared fields; the stubs type self.fields as Field.
+        offered = [(m, m) for m in offered_models()]
         model_field = cast(forms.ChoiceField, self.fields["model"])
-        model_field.choices = [(m, m) for m in offered_models()]
+        model_field.choices = offered
         model_field.initial = settings.GAITU_MODELS[0]
+        cast(forms.MultipleChoiceField, self.fields["models"]).choices = offered
         if self.initial.get("parent"):
             self.fields["instruction"].widget.attrs["autofocus"] = True
 
     def clean_model(self) -> str:
         return self.cleaned_data.get("model") or settings.GAITU_MODELS[0]
+
+    def clean_mode(self) -> str:
+        return self.cleaned_data.get("mode") or MODE_SINGLE
 
     def clean_parent(self) -> ResultImage | None:
         value = self.cleaned_data.get("parent", "")
@@ -162,27 +255,115 @@ class EditForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        # With a parent that can't be used, what is wrong is the parent, not missing pictures.
-        unusable = "images" in self.errors or "parent" in self.errors
-        if not cleaned.get("images") and not cleaned.get("parent") and not unusable:
-            self.add_error(
-                "images",
-                forms.ValidationError(_("Choose at least one picture to edit."), code="required"),
-            )
-        if cleaned.get("parent") and len(cleaned.get("images") or []) >= settings.GAITU_MAX_INPUTS:
-            self.add_error(
-                "images", forms.ValidationError(_("Too many pictures."), code="too_many")
-            )
+        images = cleaned.get("images") or []
+        # The link's picture is fetched only when all else is in order: no request goes out
+        # for a form that is refused anyway.
+        if cleaned.get("image_url") and not self.errors:
+            try:
+                images = cleaned["images"] = [*images, picture_from_link(cleaned["image_url"])]
+            except forms.ValidationError as problem:
+                self.add_error("image_url", problem)
+        mode = cleaned.get("mode", MODE_SINGLE)
+        if mode == MODE_BATCH:
+            self._check_batch(images)
+        else:
+            count = len(images) + (1 if cleaned.get("parent") else 0)
+            if count > settings.GAITU_MAX_INPUTS:
+                self.add_error("images", too_many_pictures(settings.GAITU_MAX_INPUTS))
+        if mode == MODE_COMPARE:
+            self._check_comparison()
+        cleaned["options"] = self._options()
         return cleaned
 
-    def submit(self) -> Edit:
-        """Start the edit the valid form describes, as its owner (editor.services.submit)."""
+    def _check_batch(self, images: list) -> None:
+        if self.cleaned_data.get("parent"):
+            self.add_error(
+                "images",
+                forms.ValidationError(
+                    _("A batch starts from new pictures, not from a result."), code="batch_parent"
+                ),
+            )
+        elif not images and "images" not in self.errors and "image_url" not in self.errors:
+            self.add_error(
+                "images",
+                forms.ValidationError(
+                    _("Choose the pictures the batch should edit."), code="required"
+                ),
+            )
+        elif len(images) > settings.GAITU_BATCH_MAX:
+            self.add_error("images", too_many_pictures(settings.GAITU_BATCH_MAX))
+
+    def _check_comparison(self) -> None:
+        chosen = list(dict.fromkeys(self.cleaned_data.get("models") or []))
+        if not 2 <= len(chosen) <= settings.GAITU_COMPARE_MAX:
+            self.add_error(
+                "models",
+                forms.ValidationError(
+                    _("Choose from 2 to %(most)d models to compare.")
+                    % {"most": settings.GAITU_COMPARE_MAX},
+                    code="compare_count",
+                ),
+            )
+        self.cleaned_data["models"] = chosen
+
+    def _options(self) -> RequestOptions:
+        cleaned = self.cleaned_data
+        size = cleaned.get("size") or ""
+        if size == CUSTOM_SIZE:
+            width, height = cleaned.get("width"), cleaned.get("height")
+            if not (width and height):
+                if "width" not in self.errors and "height" not in self.errors:
+                    self.add_error(
+                        "width",
+                        forms.ValidationError(
+                            _("Give the custom size's width and height, in pixels."),
+                            code="custom_size",
+                        ),
+                    )
+                return RequestOptions()
+            size = f"{width}x{height}"
+        n, quality = cleaned.get("n") or 1, cleaned.get("quality") or ""
+        return RequestOptions(size=size, n=n, quality=quality)
+
+    @property
+    def is_generation(self) -> bool:
+        """Whether the valid form makes a picture from the words alone: nothing to start from."""
+        return not self.cleaned_data.get("images") and not self.cleaned_data.get("parent")
+
+    def submit(self) -> Edit | EditGroup:
+        """Start what the valid form describes, as its owner (editor.services): one edit, or
+        a group of them for a comparison or a batch."""
         if self.owner is None:
             raise ValueError("an EditForm submits only for its owner")
+        cleaned = self.cleaned_data
+        common: dict[str, Any] = {
+            "instruction": cleaned["instruction"],
+            "uploads": cleaned["images"],
+            "options": cleaned["options"],
+            "api_token": self.api_token,
+        }
+        if cleaned["mode"] == MODE_BATCH:
+            return services.submit_batch(self.owner, model=cleaned["model"], **common)
+        if cleaned["mode"] == MODE_COMPARE:
+            return services.submit_comparison(
+                self.owner, models=cleaned["models"], parent=cleaned["parent"], **common
+            )
+        return self.submit_one()
+
+    def submit_one(self) -> Edit:
+        """Start the one edit the valid form describes (its mode is MODE_SINGLE)."""
+        if self.owner is None:
+            raise ValueError("an EditForm submits only for its owner")
+        cleaned = self.cleaned_data
         return services.submit(
             self.owner,
-            instruction=self.cleaned_data["instruction"],
-            model=self.cleaned_data["model"],
-            uploads=self.cleaned_data["images"],
-            parent=self.cleaned_data["parent"],
+            instruction=cleaned["instruction"],
+            model=cleaned["model"],
+            uploads=cleaned["images"],
+            parent=cleaned["parent"],
+            options=cleaned["options"],
+            api_token=self.api_token,
         )
+
+    # The API token a submission came through (api/edits.py sets it), for its webhooks.
+    api_token: ApiToken | None = None

@@ -165,15 +165,24 @@ FORM_MARGIN = MB
 
 def edit_body_max_bytes() -> int:
     """The largest request body an edit can need: every picture it takes at the largest size,
-    and its fields. Larger bodies are refused unread (webapp/request_limits.py)."""
-    return settings.GAITU_MAX_INPUTS * settings.GAITU_UPLOAD_MAX_MB * MB + FORM_MARGIN
+    and its fields; or a batch's, one picture for each of its edits. Larger bodies are refused
+    unread (webapp/request_limits.py)."""
+    return most_pictures_at_once() * settings.GAITU_UPLOAD_MAX_MB * MB + FORM_MARGIN
+
+
+def most_pictures_at_once() -> int:
+    return max(settings.GAITU_MAX_INPUTS, settings.GAITU_BATCH_MAX)
 
 
 def upload_too_large_message() -> str:
     return _(
         "The upload is too large: an edit takes at most %(count)d pictures of up to "
-        "%(size)d MB each."
-    ) % {"count": settings.GAITU_MAX_INPUTS, "size": settings.GAITU_UPLOAD_MAX_MB}
+        "%(size)d MB each, a batch at most %(batch)d."
+    ) % {
+        "count": settings.GAITU_MAX_INPUTS,
+        "size": settings.GAITU_UPLOAD_MAX_MB,
+        "batch": settings.GAITU_BATCH_MAX,
+    }
 
 
 def content_length_over(request: HttpRequest, max_bytes: int) -> bool:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from imaging import clean_original
 
+from .events import status_changed
 from .failures import FAILURE_MESSAGES, RETRY_WOULD_REPEAT, failure_message
 
 
@@ -37,8 +38,46 @@ def display_path(instance: "SourceImage | ResultImage", filename: str) -> str:
     return _random_name("displays", filename)
 
 
+class EditGroup(models.Model):
+    """Edits started together: one instruction on many pictures (a batch, an edit per
+    picture), or the same pictures and instruction sent to several models (a comparison)."""
+
+    class Kind(models.TextChoices):
+        BATCH = "batch", _("Batch")
+        COMPARISON = "comparison", _("Comparison")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="edit_groups",
+        verbose_name=_("owner"),
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind)
+    instruction = models.TextField(_("instruction"), max_length=4000)
+    # A comparison's winner, picked by the person; its result stands for the comparison.
+    winner = models.ForeignKey(
+        "Edit", models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("winner")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("group of edits")
+        verbose_name_plural = _("groups of edits")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="group_owner_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.instruction[:60]}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.edits.filter(status__in=Edit.ACTIVE).exists()
+
+
 class Edit(models.Model):
-    """One instruction applied to one or more pictures, and what the gateway made of it."""
+    """One instruction applied to one or more pictures, and what the gateway made of it; with
+    no pictures, a picture made from the instruction alone (a generation)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -104,6 +143,24 @@ class Edit(models.Model):
     )
     raw_reply = models.TextField(blank=True, help_text=_("The gateway's reply, data URIs elided."))
     usage = models.JSONField(default=dict, blank=True)
+    # What was asked beyond the instruction: gateway.options.RequestOptions.as_json(), only
+    # what differs from the defaults ({} for the model's own), so a template reads it as is.
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    # The result that stands for the edit (downloads, sharing, the gallery, edit again); the
+    # person may pick another of several.
+    chosen = models.PositiveSmallIntegerField(_("chosen result"), default=0)
+    group = models.ForeignKey(
+        EditGroup,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="edits",
+        verbose_name=_("group"),
+    )
+    # The API token that started it, whose webhooks hear when it ends; None from the studio.
+    api_token = models.ForeignKey(
+        "accounts.ApiToken", models.SET_NULL, null=True, blank=True, related_name="edits"
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -142,6 +199,20 @@ class Edit(models.Model):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
 
+    @property
+    def is_generation(self) -> bool:
+        """Made from the instruction alone, with no picture to start from."""
+        return not self.sources.all()  # all(): prefetched sources are not asked again
+
+    @property
+    def chosen_result(self) -> "ResultImage | None":
+        """The result that stands for the edit: the one picked, else the first."""
+        results = list(self.results.all())
+        for result in results:
+            if result.position == self.chosen:
+                return result
+        return results[0] if results else None
+
     def transition(self, to: Status, **fields: object) -> bool:
         """Move to status `to` if the current status allows it; False if another actor won.
 
@@ -156,6 +227,7 @@ class Edit(models.Model):
             self.status = to
             for name, value in fields.items():
                 setattr(self, name, value)
+            status_changed(self, to)
         return bool(changed)
 
     def start(self, worker: str = "") -> bool:

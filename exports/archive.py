@@ -36,6 +36,7 @@ CSV_COLUMNS = [
     "id", "instruction", "model", "status", "created", "finished",
     "shared", "show_original", "show_instruction",
     "originals", "original_sizes", "results", "result_sizes",
+    "options", "chosen", "group", "group_kind", "winner",
 ]  # fmt: skip
 BLOCK = 2**20
 
@@ -43,7 +44,7 @@ BLOCK = 2**20
 def exported_edits(owner: User) -> QuerySet[Edit]:
     return (
         Edit.objects.filter(owner=owner, status__in=EXPORTED_STATUSES)
-        .select_related("share")
+        .select_related("share", "group")
         .prefetch_related("sources", "results")
         .order_by("created_at")
     )
@@ -63,6 +64,7 @@ def write_archive(
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for edit in edits:
             entry = _entry(edit)
+            chosen = edit.chosen_result
             for kind, images in (
                 ("originals", edit.sources.all()),
                 ("results", edit.results.all()),
@@ -84,6 +86,9 @@ def write_archive(
                             "content_type": image.content_type,
                         }
                     )
+                    if kind == "results" and image == chosen:
+                        # Its place among the results written, which a missing one shifts.
+                        entry["chosen"] = len(entry["results"]) - 1
                     written += 1
                     if written % 10 == 0:
                         report(min(99, written * 100 // total))
@@ -119,6 +124,20 @@ def _entry(edit: Edit) -> dict[str, Any]:
             "show_original": share.show_original if share else False,
             "show_instruction": share.show_instruction if share else False,
         },
+        # What was asked beyond the instruction (gateway.options.RequestOptions.as_json()).
+        "options": edit.options,
+        # Which of "results" stands for the edit (an index into them), null with none.
+        "chosen": None,
+        # The batch or comparison it was part of: the same "id" for each edit of it, and
+        # whether this edit is the comparison's winner.
+        "group": {
+            "id": str(edit.group.pk),
+            "kind": edit.group.kind,
+            "instruction": edit.group.instruction,
+            "winner": edit.group.winner_id == edit.pk,
+        }
+        if edit.group
+        else None,
         "originals": [],
         "results": [],
     }
@@ -169,6 +188,11 @@ def _csv(entries: list[dict[str, Any]]) -> str:
                 " ".join(f"{p['width']}x{p['height']}" for p in entry["originals"]),
                 " ".join(p["file"] for p in entry["results"]),
                 " ".join(f"{p['width']}x{p['height']}" for p in entry["results"]),
+                json.dumps(entry["options"], sort_keys=True) if entry["options"] else "",
+                "" if entry["chosen"] is None else entry["chosen"],
+                group["id"] if (group := entry["group"]) else "",
+                group["kind"] if group else "",
+                group["winner"] if group else "",
             ]
         )
     return out.getvalue()

@@ -30,7 +30,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from editor.failures import picture_problem
 from editor.limits import MB, stored_bytes
-from editor.models import Edit, ResultImage, SourceImage
+from editor.models import Edit, EditGroup, ResultImage, SourceImage
+from gateway.options import RequestOptions
 from imaging import InvalidImage, clean_original, inspect_upload, thumbnail_of
 from imaging.shape import decode_still, display_of
 
@@ -68,6 +69,15 @@ class Failure(BaseModel):
     message: str = Field("", max_length=4000)
 
 
+class Membership(BaseModel):
+    """The batch or comparison an edit was part of; its edits share the id."""
+
+    id: str = Field(min_length=1, max_length=64)
+    kind: Literal["batch", "comparison"]
+    instruction: str = Field("", max_length=4000)
+    winner: bool = False
+
+
 class IndexedEdit(BaseModel):
     instruction: str = Field(min_length=1, max_length=4000)
     model: str = Field("", max_length=100)
@@ -76,8 +86,13 @@ class IndexedEdit(BaseModel):
     finished: datetime | None = None
     error: Failure | None = None
     share: ShareState = ShareState()
-    originals: list[Picture] = Field(min_length=1)
+    # None for a picture made from the instruction alone (a generation).
+    originals: list[Picture] = []
     results: list[Picture] = []
+    # From archives of before options, several results and groups, these are left out.
+    options: dict[str, object] = {}
+    chosen: int | None = Field(None, ge=0)
+    group: Membership | None = None
 
 
 class Index(BaseModel):
@@ -189,11 +204,23 @@ def _store(
 ) -> Imported:
     edits: list[Edit] = []
     images: list[SourceImage | ResultImage] = []
+    # New groups, by the id the archive gives them; and each one's winner, if it has one.
+    groups: dict[str, EditGroup] = {}
+    winners: dict[str, Edit] = {}
     total = sum(len(entry.originals) + len(entry.results) for entry in index.edits) or 1
     try:
         for entry in index.edits:
             report(min(99, len(images) * 100 // total))
             edit = _new_edit(owner, entry)
+            if entry.group:
+                edit.group = _group_of(owner, entry.group, entry, groups)
+                # Only a comparison's edit that succeeded can win (as editor.services says).
+                if (
+                    entry.group.winner
+                    and entry.group.kind == "comparison"
+                    and entry.status == "succeeded"
+                ):
+                    winners[entry.group.id] = edit
             edits.append(edit)
             for position, picture in enumerate(entry.originals):
                 images.append(
@@ -204,7 +231,10 @@ def _store(
                     _picture(archive, picture.file, ResultImage(edit=edit, position=position))
                 )
         with transaction.atomic():
+            EditGroup.objects.bulk_create(groups.values())
             Edit.objects.bulk_create(edits)
+            for key, winner in winners.items():
+                EditGroup.objects.filter(pk=groups[key].pk).update(winner=winner)
             SourceImage.objects.bulk_create([i for i in images if isinstance(i, SourceImage)])
             ResultImage.objects.bulk_create([i for i in images if isinstance(i, ResultImage)])
     except BaseException:
@@ -224,10 +254,15 @@ def _new_edit(owner: User, entry: IndexedEdit) -> Edit:
         raise ImportRefused(
             "invalid_index", _("The archive's index has a succeeded edit without a result.")
         )
+    # The chosen result by its index among the results, which become positions 0, 1, …
+    chosen = entry.chosen if entry.chosen is not None and entry.chosen < len(entry.results) else 0
     return Edit(
         owner=owner,
         instruction=entry.instruction,
         model=entry.model,
+        # What this Gaitu does not understand is dropped, as from any stored edit.
+        options=RequestOptions.from_json(entry.options).as_json(),
+        chosen=chosen,
         status=entry.status,
         stage=Edit.Stage.DONE if succeeded else Edit.Stage.QUEUED,
         progress=100 if succeeded else None,
@@ -237,6 +272,25 @@ def _new_edit(owner: User, entry: IndexedEdit) -> Edit:
         queued_at=entry.created,
         finished_at=entry.finished or entry.created,
     )
+
+
+def _group_of(
+    owner: User, membership: Membership, entry: IndexedEdit, groups: dict[str, EditGroup]
+) -> EditGroup:
+    """The new group for the archive's group id: made (not saved) with its first edit."""
+    group = groups.get(membership.id)
+    if group is None:
+        group = groups[membership.id] = EditGroup(
+            owner=owner,
+            kind=membership.kind,
+            instruction=membership.instruction or entry.instruction,
+            created_at=entry.created,
+        )
+    elif group.kind != membership.kind:
+        raise ImportRefused(
+            "invalid_index", _("The archive's index puts an edit in a group of another kind.")
+        )
+    return group
 
 
 def _picture(

@@ -9,6 +9,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
+from editor.model_options import misconfigured
 from webapp.server_limits import parse_trusted_proxies
 
 TIMEOUTS = ("GAITU_HEADER_TIMEOUT", "GAITU_BODY_TIMEOUT", "GAITU_KEEP_ALIVE_TIMEOUT")
@@ -62,4 +63,22 @@ def check_server_timeouts(
         )
         for name in TIMEOUTS
         if not (math.isfinite(getattr(settings, name)) and getattr(settings, name) > 0)
+    ]
+
+
+@register()
+def check_model_options(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    # A warning, not an error: the entry is left out and the model keeps its default style,
+    # so edits still run; the owner should still hear that the setting did nothing.
+    return [
+        Warning(
+            f"GAITU_MODEL_OPTIONS {problem}; the entry is ignored.",
+            hint='Each entry is a model name (or pattern with "*") and an object of '
+            '"size" (prompt, size, aspect_ratio, none), "n" (n, prompt, parallel) and '
+            '"quality" (true or false).',
+            id="gaitu.W010",
+        )
+        for problem in misconfigured()
     ]

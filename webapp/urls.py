@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("studio.urls")),
     path("", include("exports.urls")),
+    path("", include("instructions.urls")),
 ]

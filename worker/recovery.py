@@ -21,6 +21,7 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from editor.models import Edit
+from webhooks.tasks import enqueue_overdue
 
 from .models import Sweep, WorkerProcess
 from .tasks import enqueue_on_commit, next_in_line, run_edit
@@ -58,6 +59,7 @@ def recover_interrupted() -> int:
         _take_up(edit)
     WorkerProcess.objects.exclude(name__in=alive).delete()
     start_lost_turns()
+    enqueue_overdue()  # webhook deliveries whose job went with a worker
     return len(orphans)
 
 

@@ -4,7 +4,8 @@ import errno
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 
 import httpx
 from django.conf import settings
@@ -14,13 +15,16 @@ from django.utils import timezone
 from PIL import Image
 
 from editor.gateways import configured_gateway, download_allow_hosts
+from editor.model_options import style_for
 from editor.models import Edit, ResultImage, SourceImage
 from gateway import fetch, transport_for
+from gateway.chat.client import RAW_REPLY_LIMIT
 from gateway.chat.reply import describe_image_ref
 from gateway.failures import Failure, GatewayFailure
 from gateway.fetch import FetchedImage, FetchError, fetch_image
+from gateway.options import RequestOptions
 from gateway.retries import send_with_retries
-from gateway.transport import ImageRequest, ParsedReply, Picture
+from gateway.transport import ImageRequest, Outcome, ParsedReply, Picture
 from imaging import shape_with_still, thumbnail_of
 from imaging.shape import decode_still, display_of
 from imaging.types import EXTENSIONS
@@ -61,6 +65,8 @@ def perform_edit(edit: Edit) -> None:
 
 def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedReply | None:
     """Ask the gateway; the reply with its images, or None when the edit ended otherwise."""
+    # No sources: a picture made from the words alone, through the same path (no stills, no
+    # cleaning, no pictures in the request).
     pictures, sources = [], list(edit.sources.all())
     # The stills the display renditions are made of, while the gateway works: decoded once.
     stills: list[tuple[SourceImage, Image.Image]] = []
@@ -81,8 +87,15 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
             stills.append((source, still))
         del still
         pictures.append(Picture(payload, content_type))
-    request = ImageRequest(edit.model, edit.instruction, pictures)
-    del pictures, payload
+        del payload
+    request = ImageRequest(
+        edit.model,
+        edit.instruction,
+        pictures,
+        RequestOptions.from_json(edit.options),
+        style_for(edit.model),
+    )
+    del pictures
     # Asking the gateway does not need the originals' metadata gone, nor their display
     # renditions: both are written while it works, rather than before, and kept after.
     cleaned: list[tuple[SourceImage, str]] = []
@@ -90,7 +103,10 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
     with ThreadPoolExecutor(1, thread_name_prefix="clean") as meanwhile:
         cleaning = meanwhile.submit(_write_cleaned, sources, cleaned)
         rendering = meanwhile.submit(_write_displays, stills, displays)
-        reply = _ask(edit, request, client, watch)
+        if request.style.n == "parallel" and request.options.n > 1:
+            reply = _ask_side_by_side(edit, request, watch)
+        else:
+            reply = _ask(edit, request, client, watch)
     del stills
     for source, name, size in displays:  # before keep_cleaned, which counts them in its size
         source.keep_display(name, size)
@@ -181,6 +197,144 @@ def _ask(
     return reply
 
 
+# Seconds between looks at what requests sent side by side have said (as a stream's progress
+# is looked at: gateway/chat/client.py PROGRESS_INTERVAL).
+SIDE_BY_SIDE_REPORT_EVERY = 0.4
+STAGE_ORDER = ("queued", "generating", "done")
+
+
+def _ask_side_by_side(edit: Edit, request: ImageRequest, watch: "EditWatch") -> ParsedReply | None:
+    """Several pictures from a model that makes one a request: as many requests at once, each
+    asking for one, each on a client of its own that a cancel closes (EditWatch).
+
+    The links come back in the order the requests were made, and the usage summed. When some
+    requests failed and others gave pictures, the pictures are kept and the failures noted in
+    raw_reply; when none gave any, the edit fails as the first request did. Only this thread
+    writes to the database: the requests' threads just tell what they hear.
+    """
+    count = request.options.n
+    one_picture = replace(request, options=replace(request.options, n=1))
+    gateway = configured_gateway()
+    transport = transport_for(gateway)
+    heard = _Heard(count)
+
+    def ask(index: int) -> Outcome:
+        with watch.open_client() as client:
+            return send_with_retries(
+                transport,
+                one_picture,
+                max_attempts=gateway.max_attempts,
+                on_progress=lambda reply: heard.progress(index, reply),
+                on_retry=lambda attempt, *_: heard.retry(index, attempt),
+                client=client,
+                sleep=watch.sleep,
+            )
+
+    with ThreadPoolExecutor(count, thread_name_prefix=f"ask-{edit.pk}") as requests:
+        asked = [requests.submit(ask, index) for index in range(count)]
+        pending: set[Future[Outcome]] = set(asked)
+        while pending:
+            pending = wait(pending, timeout=SIDE_BY_SIDE_REPORT_EVERY).not_done
+            if not watch.canceled:
+                heard.report(edit)
+    answers: list[Outcome | GatewayFailure] = []
+    for future in asked:
+        try:
+            answers.append(future.result())
+        except (GatewayFailure, httpx.HTTPError, RuntimeError) as exc:
+            if watch.canceled:
+                return None  # the user canceled: closing the connections ended the requests
+            if not isinstance(exc, GatewayFailure):
+                raise
+            answers.append(exc)
+    if watch.canceled:
+        return None
+    return _merged(edit, answers)
+
+
+def _merged(edit: Edit, answers: "list[Outcome | GatewayFailure]") -> ParsedReply | None:
+    """One reply of the answers to requests sent side by side; None when the edit failed."""
+    images: list[str] = []
+    failures: list[Failure] = []
+    records: list[str] = []
+    usage: dict = {}
+    for number, answer in enumerate(answers, 1):
+        heading = f"--- request {number} of {len(answers)} ---"
+        if isinstance(answer, GatewayFailure):
+            failures.append(answer.failure)
+            records.append(f"{heading}\n{answer.raw_text}\n[failed: {_said(answer.failure)}]")
+            continue
+        usage = _summed(usage, answer.usage)
+        records.append(f"{heading}\n{answer.raw_text}")
+        if answer.reply.images:
+            images += answer.reply.images
+        elif answer.reply.failure:
+            failures.append(answer.reply.failure)
+            records[-1] += f"\n[failed: {_said(answer.reply.failure)}]"
+    if images and failures:
+        records.append(f"[{len(failures)} of {len(answers)} requests failed; kept the others]")
+    raw_reply = "\n\n".join(records)[:RAW_REPLY_LIMIT]
+    Edit.objects.filter(pk=edit.pk).update(raw_reply=raw_reply, usage=usage)
+    if not images:
+        first = failures[0] if failures else Failure("refused")
+        edit.fail(first.code, first.detail, first.reason)
+        return None
+    return ParsedReply(images, stage="done", progress=100, failure=None)
+
+
+def _said(problem: Failure) -> str:
+    return f"{problem.code}: {problem.detail}" if problem.detail else problem.code
+
+
+def _summed(total: dict, more: dict) -> dict:
+    """Usage of two requests as one: numbers added, nested counts too, anything else the first's."""
+    summed = dict(total)
+    for key, value in more.items():
+        before = summed.get(key)
+        if isinstance(value, bool) or key not in summed:
+            summed.setdefault(key, value)
+        elif isinstance(value, int | float) and isinstance(before, int | float):
+            summed[key] = before + value
+        elif isinstance(value, dict) and isinstance(before, dict):
+            summed[key] = _summed(before, value)
+    return summed
+
+
+class _Heard:
+    """What the requests sent side by side have said lately, told by their threads and
+    reported from the edit's: the highest percent of them all, the stage of the one furthest
+    behind, and the highest attempt any of them is on."""
+
+    def __init__(self, count: int):
+        self._lock = threading.Lock()
+        self._replies: list[ParsedReply | None] = [None] * count
+        self._attempt = 0
+        self._reported_attempt = 0
+
+    def progress(self, index: int, reply: ParsedReply) -> None:
+        with self._lock:
+            self._replies[index] = reply
+
+    def retry(self, index: int, attempt: int) -> None:
+        with self._lock:
+            self._replies[index] = None  # its next try starts afresh
+            self._attempt = max(self._attempt, attempt)
+
+    def report(self, edit: Edit) -> None:
+        with self._lock:
+            replies = [reply for reply in self._replies if reply is not None]
+            attempt = self._attempt
+        if attempt > self._reported_attempt:
+            self._reported_attempt = attempt
+            edit.report_retry(attempt)
+        if not replies:
+            return
+        percents = [reply.progress for reply in replies if reply.progress is not None]
+        stages = [reply.stage for reply in replies if reply.stage in STAGE_ORDER]
+        stage = min(stages, key=STAGE_ORDER.index) if stages else ""
+        edit.report_progress(STAGE_OF_REPLY.get(stage, edit.stage), max(percents, default=None))
+
+
 def _download(
     edit: Edit, links: list[str], *, drop_links_on_failure: bool
 ) -> list[tuple[str, FetchedImage]] | None:
@@ -242,8 +396,9 @@ def _fail_download(edit: Edit, problem: Failure, drop_links: bool) -> None:
 class EditWatch:
     """While an edit runs: refresh its heartbeat, and notice at once when it is canceled.
 
-    A canceled edit's connection to the gateway is closed from this thread, which ends a
-    blocked read in the worker thread right away, even if the gateway is silent.
+    A canceled edit's connections to the gateway are closed from this thread, which ends a
+    blocked read in the worker thread right away, even if the gateway is silent: the edit's
+    client, and each one opened for requests sent side by side (open_client).
     """
 
     INTERVAL = 1.0  # seconds between looks for a cancel
@@ -254,6 +409,8 @@ class EditWatch:
     def __init__(self, edit: Edit, client: httpx.Client):
         self.edit = edit
         self.client = client
+        self._clients = [client]
+        self._clients_lock = threading.Lock()
         self.canceled = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name=f"watch-{edit.pk}", daemon=True)
@@ -265,6 +422,21 @@ class EditWatch:
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join()
+
+    def open_client(self) -> httpx.Client:
+        """A client of its own for one more request, closed with the others on a cancel (at
+        once, if the edit is canceled already)."""
+        client = httpx.Client(trust_env=False, verify=fetch.TLS_VERIFY)
+        with self._clients_lock:
+            self._clients.append(client)
+            if self.canceled:
+                client.close()
+        return client
+
+    def _close_clients(self) -> None:
+        with self._clients_lock:
+            for client in self._clients:
+                client.close()
 
     def sleep(self, seconds: float) -> None:
         """Wait between gateway attempts, but not past a cancel."""
@@ -282,8 +454,9 @@ class EditWatch:
                     # way this run is over, and its attempt count tells the second apart.
                     now = Edit.objects.filter(pk=self.edit.pk).values_list("status", "attempts")
                     if now.first() != (Edit.Status.RUNNING, self.edit.attempts):
-                        self.canceled = True
-                        self.client.close()
+                        with self._clients_lock:
+                            self.canceled = True
+                        self._close_clients()
                         self._stop.set()
                         return
                     if time.monotonic() - last_beat >= beat_after:

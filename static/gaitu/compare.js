@@ -10,7 +10,7 @@
 
   // ---- Before/after: a slider over the two pictures; side by side on request. ----
   function setUpCompare(root) {
-    root.querySelectorAll("[data-compare]").forEach(function (pair) {
+    root.querySelectorAll(".pair[data-compare]").forEach(function (pair) {
       if (pair.dataset.ready) return;
       pair.dataset.ready = "1";
       pair.dataset.view = "compare";
@@ -23,8 +23,9 @@
     });
   }
 
-  // Everything on the card that is about "the result" follows the one picked: the picture,
-  // its link, the download, "edit again" and where the lightbox opens.
+  // Everything on the card that is about "the result" follows the one shown: the picture,
+  // its link, the download, "edit again" and where the lightbox opens. The card starts on the
+  // chosen one (the server shows it first); "Use this one" makes the one shown the chosen one.
   function showResult(pick) {
     var card = pick.closest(".edit-card");
     var after = card.querySelector("[data-after]");
@@ -32,7 +33,16 @@
     after.src = pick.dataset.src;
     after.setAttribute("width", pick.dataset.width);
     after.setAttribute("height", pick.dataset.height);
-    fitStage(card.querySelector("[data-compare]"), Number(pick.dataset.width), Number(pick.dataset.height));
+    // A generation's pair has no slider, but takes the result's shape all the same.
+    var pair = card.querySelector(".pair");
+    if (pair) fitStage(pair, Number(pick.dataset.width), Number(pick.dataset.height));
+    var choose = card.querySelector("[data-choose-form]");
+    if (choose) {
+      choose.action = pick.dataset.choose;
+      choose.setAttribute("hx-post", pick.dataset.choose);
+      choose.hidden = pick.dataset.showResult === choose.dataset.chosen;
+      if (window.htmx) htmx.process(choose);
+    }
     card.querySelector("[data-after-link]").href = pick.dataset.full;
     card.querySelector("[data-download-result]").href = pick.dataset.download;
     card.querySelector("[data-again-link]").href = pick.dataset.again;
@@ -47,7 +57,7 @@
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest("[data-toggle-view]");
     if (toggle) {
-      var pair = toggle.closest(".edit-card").querySelector("[data-compare]");
+      var pair = toggle.closest(".edit-card").querySelector(".pair[data-compare]");
       var side = pair.dataset.view === "compare";
       pair.dataset.view = side ? "side" : "compare";
       toggle.setAttribute("aria-pressed", side ? "true" : "false");

@@ -1,7 +1,8 @@
-// The studio's form: pictures chosen, photographed, dropped or pasted, previews in send order,
-// ready-made instructions, Ctrl/Cmd+Enter; once an edit is accepted, its card brought into view
-// with the pictures just chosen until the server's thumbnails come, and the form made ready
-// again; once one is refused, the form left as it was, to send again.
+// The studio's form: pictures chosen, photographed, dropped or pasted (or a link to one pasted),
+// previews in send order, ready-made instructions, Ctrl/Cmd+Enter; once an edit, a comparison or
+// a batch is accepted, its card brought into view with the pictures just chosen until the
+// server's thumbnails come, and the form made ready again; once one is refused, the form left as
+// it was, to send again. What the form is about to do, and its options, are make-options.js's.
 (function () {
   "use strict";
 
@@ -33,6 +34,8 @@
     files.forEach(function (file) { transfer.items.add(file); });
     input.files = transfer.files;
     showPreviews(input);
+    // The form's heading and button say what it will do, which the pictures decide.
+    input.dispatchEvent(new CustomEvent("gaitu:pictures-changed", { bubbles: true }));
   }
 
   function addFiles(input, incoming) {
@@ -133,10 +136,28 @@
   document.addEventListener("paste", function (event) {
     var input = uploadInput();
     var files = event.clipboardData && event.clipboardData.files;
-    if (!input || !files || !files.length) return; // pasting text stays pasting text
-    event.preventDefault();
-    addFiles(input, files);
+    if (!input) return;
+    if (files && files.length) {
+      event.preventDefault();
+      addFiles(input, files);
+    } else {
+      pasteLink(event);
+    }
   });
+
+  // A link to a picture pasted onto the page (not into a text box: there it is text) goes in
+  // the link field, which the server fetches.
+  function pasteLink(event) {
+    var target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    var field = document.querySelector("#upload-form input[name=image_url]");
+    var text = (event.clipboardData.getData("text/plain") || "").trim();
+    if (!field || !/^https?:\/\/\S+$/i.test(text)) return;
+    event.preventDefault();
+    field.value = text;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    field.focus();
+  }
 
   // ---- The instruction: ready-made ones, and Ctrl/Cmd+Enter to send. ----
   document.addEventListener("click", function (event) {
@@ -182,14 +203,13 @@
       var empty = document.getElementById("no-edits");
       if (empty) empty.remove();
       if (!fromForm) return;
-      var card = target.querySelector(".edit-card");
-      if (card && lastSent) {
-        pendingSources.set(card.id, lastSent);
-        showPendingSources(card);
-      }
+      // What came is one item of the list: an edit's card, or a group's (a comparison, a
+      // batch), put first.
+      var item = target.querySelector(":scope > [id^='edit-'], :scope > [id^='group-']");
+      if (item && lastSent) holdPendingSources(item, lastSent);
       lastSent = null;
       emptyUploadForm(sent);
-      if (card) bringIntoView(card, sent);
+      if (item) bringIntoView(item, sent);
     } else if (target.id === "upload-feedback" && fromForm) {
       // Refused: the form, its pictures and its text are as they were; show why.
       lastSent = null;
@@ -202,12 +222,19 @@
   // thumbnails are there.
   document.addEventListener("htmx:load", function (event) {
     var elt = event.detail.elt;
-    if (elt.classList && elt.classList.contains("edit-card")) showPendingSources(elt);
+    if (elt.id && pendingSources.has(elt.id)) showPendingSources(elt);
     // A card that has left the page (deleted) lets its pictures go too.
     pendingSources.forEach(function (_sent, id) {
       if (!document.getElementById(id)) pendingSources.delete(id);
     });
   });
+
+  // The new item's places for originals whose thumbnails are still being made (an edit's
+  // card has them; a group's card, if it has any) show what was sent until then.
+  function holdPendingSources(item, sent) {
+    pendingSources.set(item.id, sent);
+    showPendingSources(item);
+  }
 
   function showPendingSources(card) {
     var sent = pendingSources.get(card.id);
@@ -262,8 +289,9 @@
     });
   }
 
-  // The edit was accepted (its card came back): ready the form for the next one. The model
-  // stays as chosen; an "edit again" result, the pictures, the text and old messages go.
+  // The edit was accepted (its card came back): ready the form for the next one. The model,
+  // the mode and the options stay as chosen; an "edit again" result, the pictures, the link,
+  // the text and old messages go.
   // The message boxes themselves stay: the next refusal is put in them.
   function emptyUploadForm(form) {
     var input = uploadInput();
@@ -271,8 +299,10 @@
     say(input, "");
     form.querySelector("textarea").value = "";
     form.querySelector("input[name=parent]").value = "";
+    var link = form.querySelector("input[name=image_url]");
+    if (link) link.value = "";
     form.querySelectorAll("[data-parent]").forEach(function (el) { el.remove(); });
-    form.querySelectorAll("#images-errors, #instruction-errors, [data-upload-feedback]")
+    form.querySelectorAll("[id$='-errors'], [data-upload-feedback]")
       .forEach(function (box) { box.replaceChildren(); });
     var problem = form.querySelector("#parent-problem");
     if (problem) {
@@ -281,6 +311,7 @@
       problem.removeAttribute("role");
       problem.removeAttribute("data-parent-problem");
     }
+    form.dispatchEvent(new CustomEvent("gaitu:pictures-changed", { bubbles: true }));
   }
 
   // Pictures handed over by other scripts (the share target, share-target.js): added as

@@ -26,7 +26,8 @@ def _card_etag(request: AuthenticatedHtmxRequest, edit_id: UUID) -> str | None:
     if not request.htmx:
         return None
     mine = Edit.objects.filter(pk=edit_id, owner=request.user)
-    state = mine.values_list(*Edit.CARD_STATE).first()
+    # Beside what a running card shows: the result picked, and a comparison column's winner.
+    state = mine.values_list(*Edit.CARD_STATE, "chosen", "group__winner").first()
     if state is None:
         return None
     seen_as = (state, get_language(), on_its_page(request, edit_id), STARTED_AT)

@@ -49,7 +49,18 @@ def _shared(token: str) -> Share:
 def shared(request: HttpRequest, token: str) -> HttpResponse:
     """The public page of a shared result: no login, nothing else of the owner's."""
     share = _shared(token)
-    response = render(request, "studio/shared.html", {"share": share, "edit": share.edit})
+    edit = share.edit
+    chosen = edit.chosen_result
+    # The result that stands for the edit comes first: the one shown, downloaded and previewed.
+    results = sorted(edit.results.all(), key=lambda result: result != chosen)
+    context = {
+        "share": share,
+        "edit": edit,
+        "results": results,
+        # A generation has no original to show, whatever the link was made with.
+        "show_original": share.show_original and bool(edit.sources.all()),
+    }
+    response = render(request, "studio/shared.html", context)
     response["Cache-Control"] = SHARE_CACHE  # a revoked link must stop working everywhere
     return response
 

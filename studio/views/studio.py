@@ -1,5 +1,10 @@
-"""The studio: upload pictures, say what should change, watch the edits come in."""
+"""The studio: upload pictures (or none, to create from the words), say what should change,
+watch the edits come in."""
 
+import json
+from collections.abc import Iterable
+
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.db import DatabaseError
 from django.db.models import prefetch_related_objects
@@ -9,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_htmx.http import reswap, retarget
 
-from editor.forms import EditForm
+from editor.forms import MODE_BATCH, MODE_COMPARE, MODE_SINGLE, EditForm
 from editor.gateways import offered_models
 from editor.limits import (
     body_too_large,
@@ -18,32 +23,21 @@ from editor.limits import (
     submission_limit,
     upload_too_large_message,
 )
-from editor.models import Edit, ResultImage
+from editor.model_options import offered_options
+from editor.models import EditGroup, ResultImage
+from gateway.options import MAX_SIDE, MIN_SIDE
 from studio.http import AuthenticatedHtmxRequest
 
-from .cards import with_images
-
-PRESETS = [
-    (
-        gettext_lazy("Remove background"),
-        gettext_lazy("Remove the background, keep the subject sharp"),
-    ),
-    (
-        gettext_lazy("Blue sky"),
-        gettext_lazy("Replace the background with a blue sky and white clouds"),
-    ),
-    (gettext_lazy("Watercolour"), gettext_lazy("Make it look like a watercolour painting")),
-    (gettext_lazy("Anime style"), gettext_lazy("Turn it into an anime-style illustration")),
-    (
-        gettext_lazy("Restore old photo"),
-        gettext_lazy("Restore this old photo: fix scratches, sharpen, add natural colour"),
-    ),
-    (gettext_lazy("Product on white"), gettext_lazy("Product photo on a clean white background")),
-    (gettext_lazy("Black and white"), gettext_lazy("Black and white, high contrast")),
-]
-
+from .cards import recent_group, recent_items
 
 RECENT_ON_STUDIO = 8
+
+# The mode switch's words: shorter than the form's own choices, as they sit side by side.
+MODE_CHOICES = [
+    (MODE_SINGLE, gettext_lazy("One edit")),
+    (MODE_COMPARE, gettext_lazy("Compare models")),
+    (MODE_BATCH, gettext_lazy("Batch")),
+]
 
 
 def studio(request: AuthenticatedHtmxRequest) -> HttpResponse:
@@ -61,14 +55,19 @@ def _render_studio(
     *,
     pictures_not_kept: bool = False,
 ) -> HttpResponse:
-    recent = with_images(Edit.objects.filter(owner=request.user))[:RECENT_ON_STUDIO]
     context = {
         "form": form,
-        "edits": recent,
+        "items": recent_items(request.user, RECENT_ON_STUDIO),
         "refusal": refusal,
         "pictures_not_kept": pictures_not_kept,
         "parent": _parent_of(form),
-        "presets": PRESETS,
+        "model_offers": json.dumps(offers_of(offered_models())),
+        "make_mode": _mode_of(form),
+        "mode_choices": MODE_CHOICES,
+        # What the chosen model honours, so that the page opens with only those options shown.
+        "offers": offered_options(str(form["model"].value() or settings.GAITU_MODELS[0])),
+        "min_side": MIN_SIDE,
+        "max_side": MAX_SIDE,
     }
     return render(request, "studio/studio.html", context, status=status)
 
@@ -139,13 +138,26 @@ def _pictures_sent(request: AuthenticatedHtmxRequest) -> bool:
         return True
 
 
+# What a refused submission keeps of the form (beside the models to compare, a list).
+KEPT_FIELDS = (
+    "instruction", "model", "parent", "image_url", "mode", "size", "width", "height", "n", "quality"
+)  # fmt: skip
+
+
 def _form_kept(request: AuthenticatedHtmxRequest, *, keep_text: bool) -> EditForm:
     """A fresh form for a refused submission that keeps what the person wrote (a body too large
     to read keeps nothing); their pictures must be chosen again."""
     if not keep_text:
         return EditForm(owner=request.user)
-    kept = {name: request.POST.get(name, "") for name in ("instruction", "model", "parent")}
+    kept: dict[str, object] = {name: request.POST.get(name, "") for name in KEPT_FIELDS}
+    kept["models"] = request.POST.getlist("models")
     return EditForm(owner=request.user, initial=kept)
+
+
+def _mode_of(form: EditForm) -> str:
+    """The mode the form is in (a refused one keeps its own), for the page to open in."""
+    mode = form["mode"].value()
+    return mode if mode in (MODE_COMPARE, MODE_BATCH) else MODE_SINGLE
 
 
 def _parent_of(form: EditForm) -> ResultImage | None:
@@ -161,15 +173,29 @@ def _parent_of(form: EditForm) -> ResultImage | None:
 
 
 def _submitted(request: AuthenticatedHtmxRequest, form: EditForm) -> HttpResponse:
-    edit = form.submit()
+    item = form.submit()
     if request.htmx:  # the new card only: the page empties the form itself (upload.js)
-        prefetch_related_objects([edit], "sources", "results")
-        return render(request, "studio/edit_card.html", {"edit": edit})
-    return redirect("edit_detail", edit_id=edit.pk)
+        if isinstance(item, EditGroup):
+            group = recent_group(item.pk)
+            return render(request, "studio/list_item.html", {"item": group})
+        prefetch_related_objects([item], "sources", "results")
+        return render(request, "studio/list_item.html", {"item": item})
+    if isinstance(item, EditGroup):
+        return redirect("studio")
+    return redirect("edit_detail", edit_id=item.pk)
 
 
 def model_options(request: HttpRequest) -> HttpResponse:
     """The model picker's options, with what the gateway serves; loaded after the page."""
-    models = [(name, name) for name in offered_models(ask_gateway=True)]
-    context = {"models": models, "chosen": request.GET.get("model")}
-    return render(request, "studio/studio.html#model-options", context)
+    names = offered_models(ask_gateway=True)
+    context = {"models": [(name, name) for name in names], "chosen": request.GET.get("model")}
+    response = render(request, "studio/studio.html#model-options", context)
+    # What the gateway's own models offer comes with them, for the page to add to the form's.
+    response["HX-Trigger"] = json.dumps({"gaitu:model-offers": {"offers": offers_of(names)}})
+    return response
+
+
+def offers_of(models: Iterable[str]) -> dict[str, dict[str, bool]]:
+    """What the studio offers for each model (editor/model_options.py), for the page to show
+    only the options the chosen model honours (make-options.js)."""
+    return {name: offered_options(name) for name in models}

@@ -103,10 +103,11 @@ def test_api_validation_errors(client, owner_token, run_jobs, fields, code, fiel
     assert not Edit.objects.exists()
 
 
-def test_api_without_an_image(client, owner_token):
-    response = client.post(reverse("api_edits"), {"instruction": "blur"}, **bearer(owner_token))
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "required"
+def test_api_without_an_image_makes_one_from_the_words(client, owner_token, run_jobs):
+    response = create(client, owner_token, run_jobs, image=[], instruction="a blue circle")
+    assert response.status_code == 202
+    detail = client.get(response.json()["url"], **bearer(owner_token)).json()
+    assert (detail["kind"], detail["sources"], detail["status"]) == ("generation", [], "succeeded")
 
 
 @pytest.mark.parametrize("token", ["", "gtu_wrong", "Basic abc"])

@@ -148,7 +148,7 @@ def test_phone_size_in_chinese_then_english(sign_in, live):
         assert width <= 390, f"{page.url} scrolls sideways: {width} px wide"
 
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    expect(page.locator("#upload-form h1")).to_have_text("编辑图片")
+    expect(page.locator("#upload-form h1")).to_have_text("生成图片")
     expect_loaded(page.locator(".edit-card img[data-result]"))
     fits()
     page.goto(f"{live.url}/gallery/")
@@ -160,12 +160,12 @@ def test_phone_size_in_chinese_then_english(sign_in, live):
 
     page.goto(f"{live.url}/")
     page.select_option("#language-select", "en")
-    expect(page.locator("#upload-form h1")).to_have_text("Edit a picture")
+    expect(page.locator("#upload-form h1")).to_have_text("Create a picture")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page).to_have_url(f"{live.url}/")
     fits()
     page.select_option("#language-select", "zh-hans")
-    expect(page.locator("#upload-form h1")).to_have_text("编辑图片")
+    expect(page.locator("#upload-form h1")).to_have_text("生成图片")
 
 
 # 10 -----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from tests.support.factories import image_bytes
 from tests.support.live import split_gaitu
 
 # 1 picture of 1 MB per edit: the body limit is 2 MB (a picture and the form's margin).
-LIMITS = {"GAITU_UPLOAD_MAX_MB": "1", "GAITU_MAX_INPUTS": "1"}
+LIMITS = {"GAITU_UPLOAD_MAX_MB": "1", "GAITU_MAX_INPUTS": "1", "GAITU_BATCH_MAX": "1"}
 LIMIT = 2 * 2**20
 # Long enough for any machine; never reached by a server that answers as it should.
 SOCKET_TIMEOUT = 60

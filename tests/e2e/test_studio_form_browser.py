@@ -207,10 +207,13 @@ def test_on_a_phone_the_form_is_made_for_the_thumb(sign_in):
     api_edit(client, "an earlier edit", wait=False)
     open_studio(page, cards=1)
 
-    # The first card starts on the first screen, below a form that is not endless.
+    # A form that is not endless: its send button is on the first screen, the options folded
+    # into one line, the first card right below it.
     assert page.evaluate("() => window.scrollY") == 0
-    first_card = page.locator(".edit-card").first.bounding_box()
-    assert first_card["y"] < 844
+    send_box = page.locator("#upload-form button[type=submit]").bounding_box()
+    assert send_box["y"] + send_box["height"] <= 844
+    expect(page.locator("[data-options-summary]")).to_be_visible()
+    expect(page.locator("#id_size")).to_be_hidden()
 
     # A large area opens the picker when tapped; the phone is asked for pictures of any kind
     # (so it offers the camera and the photo library).

@@ -107,7 +107,8 @@ def expect_studio_intact(page) -> None:
     the list of edits holds edits (or the note that there are none) and nothing else."""
     page.wait_for_load_state("networkidle")
     expect(page.locator("#id_model option")).not_to_have_count(0)
-    expect(page.locator("#edit-list > :not(.edit-card, #no-edits)")).to_have_count(0)
+    cards = ".edit-card, .comparison-card, .batch-card, #no-edits"
+    expect(page.locator(f"#edit-list > :not({cards})")).to_have_count(0)
 
 
 def reload_studio(page) -> None:

@@ -10,7 +10,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PURE_PACKAGES = ["gateway", "imaging"]
-APPS = ["accounts", "editor", "worker", "live", "studio", "api", "exports", "webapp"]
+APPS = [
+    "accounts",
+    "editor",
+    "worker",
+    "live",
+    "studio",
+    "api",
+    "exports",
+    "webapp",
+    "webhooks",
+    "instructions",
+]
 PRODUCT = PURE_PACKAGES + APPS
 
 

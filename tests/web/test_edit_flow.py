@@ -193,14 +193,13 @@ def test_an_active_card_asks_for_news(owner_client, owner):
 @pytest.mark.parametrize(
     ("files", "instruction", "message"),
     [
-        ([], "blur", "Choose at least one picture"),
         ([upload("x.png", b"<html>not really</html>", "image/png")], "blur", "not a picture"),
         ([upload("x.jpg", image_bytes((300, 300))[:400])], "blur", "damaged or incomplete"),
         ([upload()], "", "Write what should change"),
         ([upload()], "x" * 4001, "at most 4000 characters"),
         ([upload() for _ in range(5)], "blur", "At most 4 pictures"),
     ],
-    ids=["no-file", "not-image", "truncated", "no-instruction", "long-instruction", "too-many"],
+    ids=["not-image", "truncated", "no-instruction", "long-instruction", "too-many"],
 )
 def test_bad_input_is_explained_and_nothing_is_stored(
     owner_client, run_jobs, files, instruction, message

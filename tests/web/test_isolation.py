@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 
 from accounts.models import ApiToken
-from editor.models import Edit, Share
+from editor.models import Edit, EditGroup, Share
 from tests.support.factories import upload
 
 EDIT_URLS = sorted(
@@ -31,6 +31,12 @@ def owners_edit(owner_client, run_jobs):
 def args_for(name: str, edit: Edit) -> list:
     if name in ("media",):
         return [edit.pk, "result", 0, "full"]
+    if name == "edit_choose_result":
+        return [edit.pk, 0]
+    if name == "group_choose_winner":  # the owner's edit, as the winner of a group of theirs
+        group = EditGroup.objects.create(owner=edit.owner, kind="comparison", instruction="x")
+        Edit.objects.filter(pk=edit.pk).update(group=group)
+        return [group.pk, edit.pk]
     return [edit.pk]
 
 
@@ -57,7 +63,9 @@ def test_another_person_gets_404(owners_edit, stranger, name, method):
         assert response.status_code in (404, 405), (url, method, response.status_code)
     owners_edit.refresh_from_db()
     assert owners_edit.status == "succeeded"
+    assert owners_edit.chosen == 0
     assert not Share.objects.exists()
+    assert not EditGroup.objects.exclude(winner=None).exists()
 
 
 @pytest.mark.parametrize("kind", ["source", "result"])

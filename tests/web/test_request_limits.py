@@ -32,6 +32,7 @@ def over_limit(client, path: str, **headers):
 def small_limits(settings):
     settings.GAITU_UPLOAD_MAX_MB = 1
     settings.GAITU_MAX_INPUTS = 2
+    settings.GAITU_BATCH_MAX = 1
     return settings
 
 
@@ -42,7 +43,7 @@ def test_the_api_answers_413_in_json(client, owner_token):
         "error": {
             "code": "request_too_large",
             "message": "The upload is too large: an edit takes at most 4 pictures of up to "
-            "20 MB each.",
+            "20 MB each, a batch at most 20.",
         }
     }
     assert "Connection" not in response  # said only under ASGI (see below)

@@ -203,11 +203,12 @@ def test_the_defaults_of_a_fresh_installation(tmp_path):
         "GAITU_API_BASE": "",
         "GAITU_API_KEY": "",
         "GAITU_DEMO": True,
-        "GAITU_MODELS": ["gpt-4o-image"],
+        "GAITU_MODELS": ["gpt-4o-image", "gpt-image-1", "gemini-2.5-flash-image"],
         "GAITU_STREAM": True,
         "GAITU_MAX_TOKENS": None,
         "GAITU_IMAGE_DETAIL": "high",
         "GAITU_EXTRA_BODY": {},
+        "GAITU_MODEL_OPTIONS": {},
         "GAITU_SEND_MAX_SIDE": 2048,
         "GAITU_CONNECT_TIMEOUT": 15.0,
         "GAITU_READ_TIMEOUT": 120.0,
@@ -216,6 +217,8 @@ def test_the_defaults_of_a_fresh_installation(tmp_path):
         "GAITU_DEMO_LATENCY": 3.0,
         "GAITU_UPLOAD_MAX_MB": 20,
         "GAITU_MAX_INPUTS": 4,
+        "GAITU_BATCH_MAX": 20,
+        "GAITU_COMPARE_MAX": 4,
         "GAITU_MAX_PIXELS": 50_000_000,
         "GAITU_RESULT_MAX_MB": 40,
         "GAITU_FETCH_ALLOW_HOSTS": [],
@@ -245,7 +248,7 @@ def test_the_defaults_of_a_fresh_installation(tmp_path):
     assert settings["CSRF_TRUSTED_ORIGINS"] == []
     assert settings["TIME_ZONE"] == "UTC"
     assert settings["DATA_DIR"] == str(tmp_path.resolve())
-    assert settings["DATA_UPLOAD_MAX_NUMBER_FILES"] == 5
+    assert settings["DATA_UPLOAD_MAX_NUMBER_FILES"] == 21  # a batch of 20, and a margin
     assert settings["HUEY"]["huey_class"] == "worker.queue.NudgedSqliteHuey"
     assert settings["HUEY"]["filename"] == str(tmp_path.resolve() / "queue.sqlite3")
     assert settings["HUEY"]["consumer"]["workers"] == 16
@@ -292,7 +295,7 @@ def test_a_configured_installation(tmp_path):
     assert settings["GAITU_EXTRA_BODY"] == {"modalities": ["image", "text"]}
     assert settings["GAITU_READ_TIMEOUT"] == 30.5
     assert settings["GAITU_MAX_INPUTS"] == 2
-    assert settings["DATA_UPLOAD_MAX_NUMBER_FILES"] == 3
+    assert settings["DATA_UPLOAD_MAX_NUMBER_FILES"] == 21
     assert settings["GAITU_SIGNUP"] is True
     assert settings["GAITU_RATE_LIMIT"] == 0
     assert settings["HUEY"]["consumer"]["workers"] == 3

@@ -2,7 +2,13 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from webapp.settings.gaitu import BASE_DIR, DATA_DIR, DATABASE_URL, GAITU_MAX_INPUTS
+from webapp.settings.gaitu import (
+    BASE_DIR,
+    DATA_DIR,
+    DATABASE_URL,
+    GAITU_BATCH_MAX,
+    GAITU_MAX_INPUTS,
+)
 from webapp.settings.scale import database_from_url, picture_storage
 
 INSTALLED_APPS = [
@@ -30,6 +36,8 @@ INSTALLED_APPS = [
     "studio",
     "api",
     "exports",
+    "instructions",
+    "webhooks",
 ]
 
 # Every middleware here is async-capable, so under uvicorn (ASGI) a request goes through the
@@ -138,7 +146,7 @@ FILE_UPLOAD_TEMP_DIR = None
 # A request's form fields, its files not counted (Django's own check). The whole body is
 # limited before it is read, to what an edit can need (webapp/request_limits.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
-DATA_UPLOAD_MAX_NUMBER_FILES = GAITU_MAX_INPUTS + 1
+DATA_UPLOAD_MAX_NUMBER_FILES = max(GAITU_MAX_INPUTS, GAITU_BATCH_MAX) + 1
 
 LOGGING = {
     "version": 1,

@@ -44,10 +44,17 @@ GAITU_S3_ADDRESSING_STYLE: str = env.str("GAITU_S3_ADDRESSING_STYLE", "")
 GAITU_API_BASE: str = env.str("GAITU_API_BASE", "")
 # Gateway key; unset means the built-in demo gateway.
 GAITU_API_KEY: str = env.str("GAITU_API_KEY", "")
+# The demo gateway's models when none are named: a reseller's chat model, an images model
+# relayed through chat, and a Gemini image model (editor/model_options.py).
+_DEMO_MODELS = ["gpt-4o-image", "gpt-image-1", "gemini-2.5-flash-image"]
 # Demo mode: edits go to the built-in gateway, because no key is set.
 GAITU_DEMO: bool = not GAITU_API_KEY
-# Comma list of the models offered; the first is the default.
-GAITU_MODELS: list[str] = env.list("GAITU_MODELS", default=["gpt-4o-image"])
+# Comma list of the models offered; the first is the default. The demo gateway serves three
+# kinds, so that `make run` shows a comparison and each way of taking options.
+GAITU_MODELS: list[str] = env.list(
+    "GAITU_MODELS",
+    default=["gpt-4o-image"] if GAITU_API_KEY else _DEMO_MODELS,
+)
 # Ask for a streamed reply (keeps slow requests alive through proxies).
 GAITU_STREAM: bool = env.bool("GAITU_STREAM", True)
 # max_tokens to send; unset or 0 means none is sent.
@@ -56,6 +63,9 @@ GAITU_MAX_TOKENS: int | None = env.int("GAITU_MAX_TOKENS", 0) or None
 GAITU_IMAGE_DETAIL: str = env.str("GAITU_IMAGE_DETAIL", "high")
 # Extra request fields for this deployment, e.g. {"modalities": ["image", "text"]} for OpenRouter.
 GAITU_EXTRA_BODY: dict[str, object] = env.json_object("GAITU_EXTRA_BODY")
+# How models take sizes, several results and quality, by name or prefix ending in "*"
+# (editor/model_options.py), e.g. {"my-image-model": {"size": "size", "n": "n", "quality": true}}.
+GAITU_MODEL_OPTIONS: dict[str, dict] = env.json_object("GAITU_MODEL_OPTIONS")
 # Long side of the picture sent upstream, in pixels.
 GAITU_SEND_MAX_SIDE: int = env.int("GAITU_SEND_MAX_SIDE", 2048)
 # Seconds to connect to the gateway.
@@ -75,6 +85,10 @@ GAITU_DEMO_LATENCY: float = env.float("GAITU_DEMO_LATENCY", 3.0)
 GAITU_UPLOAD_MAX_MB: int = env.int("GAITU_UPLOAD_MAX_MB", 20)
 # Pictures per edit.
 GAITU_MAX_INPUTS: int = env.int("GAITU_MAX_INPUTS", 4)
+# Pictures in one batch (one instruction, an edit per picture).
+GAITU_BATCH_MAX: int = max(1, env.int("GAITU_BATCH_MAX", 20))
+# Models one comparison may send the same pictures to (at least two).
+GAITU_COMPARE_MAX: int = 4
 # Largest upload, in pixels (width × height); fixed, not read from the environment.
 GAITU_MAX_PIXELS: int = 50_000_000
 # Largest result Gaitu will download, in MB.
