@@ -49,6 +49,12 @@ class ApiToken(models.Model):
     @classmethod
     def authenticate(cls, raw: str) -> User | None:
         """The active user a raw token belongs to, or None."""
+        token = cls.find(raw)
+        return token.user if token else None
+
+    @classmethod
+    def find(cls, raw: str) -> "ApiToken | None":
+        """The token of an active user that `raw` is, with its user; its last use recorded."""
         token = (
             cls.objects.select_related("user")
             .filter(digest=cls.hash(raw), user__is_active=True)
@@ -60,7 +66,7 @@ class ApiToken(models.Model):
         # Recorded to the minute shown on the account page: a busy client costs no write.
         if token.last_used_at is None or now - token.last_used_at >= cls.LAST_USED_PRECISION:
             cls.objects.filter(pk=token.pk).update(last_used_at=now)
-        return token.user
+        return token
 
 
 class AuthAttempt(models.Model):

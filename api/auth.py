@@ -14,6 +14,7 @@ class TokenRequest(HttpRequest):
 
     user: User
     auth: User  # where ninja puts what the auth class returned
+    api_token: ApiToken  # the token it came with (its webhooks, the edits it starts)
 
 
 class TokenAuth(HttpBearer):
@@ -23,7 +24,9 @@ class TokenAuth(HttpBearer):
         return self.authenticate(request, token) if token else None
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = ApiToken.authenticate(token)
-        if user is not None:
-            request.user = user  # what the views, the services and the logs go by
-        return user
+        found = ApiToken.find(token)
+        if found is None:
+            return None
+        request.user = found.user  # what the views, the services and the logs go by
+        request.api_token = found  # type: ignore[attr-defined]  # a TokenRequest from here
+        return found.user

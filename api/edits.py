@@ -14,8 +14,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from accounts.access import bearer_token
-from accounts.models import ApiToken
 from editor import services
 from editor.forms import CUSTOM_SIZE, MODE_SINGLE, EditForm
 from editor.limits import (
@@ -161,7 +159,7 @@ def submitted[Started: Edit | EditGroup](
             owner=request.user,
         )
         # Its webhooks hear when the edits end (webhooks/).
-        form.api_token = _token_of(request)
+        form.api_token = request.api_token
         if not form.is_valid():
             raise _form_error(form)
         return start(form)
@@ -184,12 +182,6 @@ def _form_fields(request: TokenRequest, mode: str) -> QueryDict:
         fields.pop("width", None)
         fields.pop("height", None)
     return fields
-
-
-def _token_of(request: TokenRequest) -> ApiToken | None:
-    """The API token the request came with (TokenAuth let it in: it is there)."""
-    raw = bearer_token(request)
-    return ApiToken.objects.filter(digest=ApiToken.hash(raw)).first() if raw else None
 
 
 # The form's fields as the API names them.

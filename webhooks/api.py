@@ -8,8 +8,6 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from accounts.access import bearer_token
-from accounts.models import ApiToken
 from api.auth import TokenRequest
 from api.errors import ApiError
 from api.schemas import Error, Time, Url
@@ -68,20 +66,8 @@ class CreatedWebhook(Schema):
     )
 
 
-def _token(request: TokenRequest) -> ApiToken:
-    """The token the request came with (TokenAuth let it in by that token)."""
-    token = ApiToken.objects.filter(
-        digest=ApiToken.hash(bearer_token(request) or ""), user=request.user
-    ).first()
-    if token is None:  # revoked in the meantime
-        raise ApiError(
-            401, "unauthorized", _("Send a valid API token as 'Authorization: Bearer …'.")
-        )
-    return token
-
-
 def _webhooks_of(request: TokenRequest) -> QuerySet[Webhook]:
-    return Webhook.objects.filter(token=_token(request))
+    return Webhook.objects.filter(token=request.api_token)
 
 
 def _url_from_body(request: TokenRequest) -> str:
@@ -120,7 +106,7 @@ def _url_from_body(request: TokenRequest) -> str:
     },
 )
 def create_webhook(request: TokenRequest) -> Status:
-    token = _token(request)
+    token = request.api_token
     url = _url_from_body(request)
     if token.webhooks.count() >= Webhook.MAX_PER_TOKEN:
         message = _("A token may have %(count)s webhooks at most: delete one first.") % {
