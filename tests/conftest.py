@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from huey.contrib.djhuey import HUEY
 
 from accounts.models import ApiToken
 from worker.run import EditWatch
@@ -51,3 +52,12 @@ def edit_watch_within_the_test(request, monkeypatch):
     whose workers commit (tests/worker/test_worker_faults.py, tests/e2e/)."""
     if connection.vendor != "sqlite" and "transactional_db" not in request.fixturenames:
         monkeypatch.setattr(EditWatch, "INTERVAL", 3600.0)
+
+
+@pytest.fixture(autouse=True)
+def empty_job_queue():
+    """Each test starts with the in-process queue empty. Immediate mode runs a job at once, but
+    one for later (a webhook's retry, run_after) waits in its schedule, with its record, and
+    would still be there in the next test."""
+    yield
+    HUEY.flush()

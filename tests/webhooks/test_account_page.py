@@ -8,8 +8,6 @@ from webhooks.models import Delivery, Webhook
 
 from .conftest import SECRET
 
-pytestmark = pytest.mark.urls("tests.webhooks.urls")
-
 
 @pytest.fixture
 def hook(token) -> Webhook:

@@ -7,8 +7,6 @@ import pytest
 from accounts.models import ApiToken
 from webhooks.models import Delivery, Webhook
 
-pytestmark = pytest.mark.urls("tests.webhooks.urls")
-
 HOOK = "https://hooks.example/gaitu"
 
 

@@ -3,14 +3,11 @@ when it ends, signed with the secret it was given."""
 
 import json
 
-import pytest
 from django.urls import reverse
 
 from tests.support.factories import upload
 
 from .receiver import verify
-
-pytestmark = pytest.mark.urls("tests.webhooks.urls")
 
 
 def test_a_script_hears_its_edit_end(client, owner_token, receiver, run_jobs):
