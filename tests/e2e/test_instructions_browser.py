@@ -92,8 +92,8 @@ def test_a_person_stars_a_recent_instruction_and_uses_it_again(live, people, con
     api_edit(people["mei"], "turn the desk lamp on")
     page = studio_of(live, contexts, "mei")
     # The page links the picker's own style and script (base.html).
-    expect(page.locator("link[href*='gaitu/instructions.css']")).to_have_count(1)
-    expect(page.locator("script[src*='gaitu/instructions.js']")).to_have_count(1)
+    expect(page.locator("link[href*='gaitu/instructions.'][rel=stylesheet]")).to_have_count(1)
+    expect(page.locator("script[src*='gaitu/instructions.']")).to_have_count(1)
 
     recent = picker_group(page, "Recent")
     expect(recent.locator("[data-preset]")).to_have_text(["turn the desk lamp on"])
