@@ -27,7 +27,7 @@
     var fromUploadForm = sent && sent.matches && sent.matches("form[data-reset-after-send]");
     var here = picker();
     if (target && target.id === "edit-list" && fromUploadForm && here && window.htmx) {
-      window.htmx.ajax("GET", here.dataset.pickerUrl, { target: here, swap: "outerHTML" });
+      window.htmx.trigger(here, "gaitu:redraw");  // its hx-get draws it again
       return;
     }
     // Only the forget's own answer: live updates of cards swap in between.
