@@ -11,6 +11,10 @@ class GatewayConfig:
     base_url: str
     api_key: str = field(repr=False)  # never in a repr, so never in a log line
     transport: str = "chat"  # which API the gateway is spoken to through (gateway.TRANSPORTS)
+    name: str = ""  # the provider's name, as people know it ("云雾"); for messages only
+    # How Gemini's own API is given the key: the "x-goog-api-key" header, or "?key=" in the
+    # query, as some relays want it.
+    gemini_key_in: str = "header"
     stream: bool = True
     max_tokens: int | None = None
     image_detail: str = "high"
@@ -27,6 +31,16 @@ class GatewayConfig:
     @property
     def completions_url(self) -> str:
         return f"{self.api_root}/chat/completions"
+
+    @property
+    def gemini_root(self) -> str:
+        """Gemini's /v1beta root on the same host, whether the base named /v1, /v1beta or none."""
+        root = self.base_url.strip().rstrip("/")
+        for suffix in ("/v1beta", "/v1"):
+            if root.endswith(suffix):
+                root = root[: -len(suffix)]
+                break
+        return f"{root}/v1beta"
 
 
 def api_root(base_url: str) -> str:

@@ -19,6 +19,10 @@ CODES = frozenset(
         "upstream_error",
         "content_filtered",
         "refused",
+        # The model made the picture (and the gateway billed it), but the reply lost it: no
+        # content while completion tokens were spent, or words promising a picture that
+        # never came. The gateway's fault, not the model's refusal; Retry may help.
+        "picture_lost",
         "download_failed",
         "link_blocked",
         "unreadable_picture",
@@ -68,9 +72,16 @@ class GatewayFailure(Exception):
         *,
         retryable: bool = False,
         retry_after: float | None = None,
+        status: int = 0,
+        output_started: bool = False,
     ):
         super().__init__(failure.code)
         self.failure = failure
         self.raw_text = raw_text
         self.retryable = retryable
         self.retry_after = retry_after
+        # The HTTP status the gateway answered with, when it answered with an error (0: none).
+        self.status = status
+        # Whether the model had begun to answer (a reply was being read) when it failed: from
+        # then on the generation may be paid for, and the edit never moves to another provider.
+        self.output_started = output_started

@@ -1,17 +1,19 @@
 """The seam between the app and a gateway's API: one request in, one Outcome out.
 
-Chat completions (gateway/chat) is the transport today. Another API (the images API,
-Gemini's generateContent) plugs in as another class with the same send(), named in
-gateway.TRANSPORTS; the worker, the retries and the reply handling stay as they are.
+Three transports share it, each a class with the same send(), named in gateway.TRANSPORTS:
+chat completions (gateway/chat), the images API (gateway/images) and Gemini's own
+generateContent (gateway/gemini). The worker, the retries and the fallback between providers
+(gateway/fallback) stay the same whichever one a model is spoken to through.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
+from urllib.parse import quote
 
 import httpx
 
-from .failures import Failure
+from .failures import Failure, GatewayFailure
 from .options import DEFAULT as DEFAULT_OPTIONS
 from .options import DEFAULT_STYLE, ModelStyle, RequestOptions
 
@@ -32,6 +34,10 @@ class ImageRequest:
     pictures: Sequence[Picture] = ()
     options: RequestOptions = DEFAULT_OPTIONS
     style: ModelStyle = DEFAULT_STYLE
+    # The area to change in the first picture: a PNG exactly its size as sent, transparent
+    # where it should change and opaque where it should stay (the images API's own form).
+    # The chat and Gemini transports send it as a picture of its own (gateway.masks).
+    mask: bytes | None = None
 
 
 @dataclass
@@ -65,3 +71,29 @@ class Transport(Protocol):
         GatewayFailure when the gateway could not be reached or answered with an error.
         """
         ...
+
+
+def without_key(text: str, key: str) -> str:
+    """The text with the key (as is, or as it goes in a link) replaced by ***."""
+    if not key:
+        return text  # "".replace("", "***") would put *** between every letter
+    return text.replace(key, "***").replace(quote(key, safe=""), "***")
+
+
+def keeping_key_out(key: str, send: Callable[[], Outcome]) -> Outcome:
+    """send()'s outcome, or its GatewayFailure, with the key cut out of all it says.
+
+    Some gateways quote the key back in their errors; nothing a transport returns or raises
+    (kept as the raw reply, shown as a failure's detail) may carry it.
+    """
+    try:
+        outcome = send()
+    except GatewayFailure as exc:
+        exc.failure = replace(exc.failure, detail=without_key(exc.failure.detail, key))
+        exc.raw_text = without_key(exc.raw_text, key)
+        raise
+    outcome.raw_text = without_key(outcome.raw_text, key)
+    if outcome.reply.failure:
+        problem = outcome.reply.failure
+        outcome.reply.failure = replace(problem, detail=without_key(problem.detail, key))
+    return outcome

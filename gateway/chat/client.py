@@ -9,16 +9,16 @@ import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 
 import httpx
 
 from .. import fetch
 from ..config import GatewayConfig
 from ..failures import Failure, GatewayFailure
+from ..masks import visible_mask, with_mask_sentence
 from ..options import DEFAULT, DEFAULT_STYLE, RATIOS, ModelStyle, RequestOptions, pixels_for
 from ..retries import TRANSIENT_STATUSES, parse_retry_after
-from ..transport import ImageRequest, Outcome, ProgressCallback
+from ..transport import ImageRequest, Outcome, ProgressCallback, keeping_key_out
 from .reply import ReplyAccumulator, classify_http_error, elide_data_uris
 from .sse import iter_sse_data
 
@@ -36,7 +36,12 @@ def data_url(data: bytes, content_type: str) -> str:
 
 
 class ChatTransport:
-    """Pictures go as data: URLs in the user message; results come back as links in the text."""
+    """Pictures go as data: URLs in the user message; results come back as links in the text.
+
+    A mask goes as one more picture after the others (white where to change), and the
+    instruction says what it is; the parameter block, if any, stays last, where resellers
+    read it.
+    """
 
     def __init__(self, config: GatewayConfig):
         self.config = config
@@ -48,10 +53,15 @@ class ChatTransport:
         client: httpx.Client | None = None,
     ) -> Outcome:
         image_urls = [data_url(p.data, p.content_type) for p in request.pictures]
+        instruction = request.instruction
+        # A mask belongs to the first picture: with none to go with, it would only confuse.
+        if request.mask is not None and image_urls:
+            image_urls.append(data_url(visible_mask(request.mask), "image/png"))
+            instruction = with_mask_sentence(instruction)
         payload = build_payload(
             self.config,
             model=request.model,
-            instruction=request.instruction,
+            instruction=instruction,
             image_urls=image_urls,
             options=request.options,
             style=request.style,
@@ -145,20 +155,9 @@ def request_edit(
     GatewayFailure when the gateway could not be reached or answered with an error. Some
     gateways quote the key back in their errors; it is cut out of everything kept.
     """
-    try:
-        outcome = _request_once(gateway, payload, on_progress, client)
-    except GatewayFailure as exc:
-        exc.failure = _without_key(exc.failure, gateway.api_key)
-        exc.raw_text = exc.raw_text.replace(gateway.api_key, "***")
-        raise
-    outcome.raw_text = outcome.raw_text.replace(gateway.api_key, "***")
-    if outcome.reply.failure:
-        outcome.reply.failure = _without_key(outcome.reply.failure, gateway.api_key)
-    return outcome
-
-
-def _without_key(problem: Failure, key: str) -> Failure:
-    return replace(problem, detail=problem.detail.replace(key, "***"))
+    return keeping_key_out(
+        gateway.api_key, lambda: _request_once(gateway, payload, on_progress, client)
+    )
 
 
 def _request_once(
@@ -196,26 +195,54 @@ def _request_once(
     except (httpx.TimeoutException, _DeadlinePassed) as exc:
         if kept := reading.partial_outcome():
             return kept
+        if reading.accumulator.error:  # what the gateway said went wrong, before it went quiet
+            raise _in_band_failure(reading.accumulator, reading.outcome()) from None
         if isinstance(exc, _DeadlinePassed):
             reason, retryable = f"no complete reply within {gateway.total_timeout:g} s", False
         else:
             reason = f"the gateway sent nothing for {gateway.read_timeout:g} s"
             retryable = not reading.received  # silent from the start: nothing was generated
         raise GatewayFailure(
-            failure("timeout", reason), reading.raw(), retryable=retryable
+            failure("timeout", reason),
+            reading.raw(),
+            retryable=retryable,
+            output_started=reading.output_started,
         ) from None
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.StreamClosed) as exc:
         # The connection dropped mid-reply: images already received are still good.
         if kept := reading.partial_outcome():
             return kept
+        if reading.accumulator.error:  # e.g. OpenRouter's error chunk, then the line cut
+            raise _in_band_failure(reading.accumulator, reading.outcome()) from None
         raise GatewayFailure(
             failure("connection_failed", f"connection closed mid-reply ({_describe(exc)})"),
             reading.raw(),
+            output_started=reading.output_started,
         ) from None
     finally:
         if own_client:
             client.close()
-    return reading.outcome()
+    outcome = reading.outcome()
+    if reading.accumulator.failed_in_band and not outcome.reply.images:
+        raise _in_band_failure(reading.accumulator, outcome)
+    return outcome
+
+
+def _in_band_failure(accumulator: ReplyAccumulator, outcome: Outcome) -> GatewayFailure:
+    """An error the gateway sent inside its 200 reply, raised as the HTTP errors are.
+
+    Before the model said anything it is the same as an HTTP error, and another provider
+    may take the request; after, the generation may be paid for.
+    """
+    problem = outcome.reply.failure or failure("upstream_error")
+    started = accumulator.error_after_output if accumulator.error else accumulator.has_output
+    relay_status = (accumulator.error or {}).get("status_code")
+    transient = problem.code == "rate_limited" or (
+        isinstance(relay_status, int) and relay_status in TRANSIENT_STATUSES
+    )
+    return GatewayFailure(
+        problem, outcome.raw_text, retryable=transient and not started, output_started=started
+    )
 
 
 class _Reading:
@@ -231,15 +258,24 @@ class _Reading:
         self.deadline = deadline
         self.on_progress = on_progress
         self.received = 0
+        self.status = 0
+
+    @property
+    def output_started(self) -> bool:
+        """Whether a reply body had begun to arrive: the model was answering (or working, as
+        OpenRouter's keep-alives say), so what it made may be paid for."""
+        return 200 <= self.status < 300 and self.received > 0
 
     def read(self, response: httpx.Response) -> None:
         content_type = response.headers.get("content-type", "")
+        self.status = response.status_code
         if response.status_code >= 400:
             body = self._read_capped(response, ERROR_BODY_LIMIT)
             raise GatewayFailure(
                 classify_http_error(response.status_code, body, content_type),
                 retryable=response.status_code in TRANSIENT_STATUSES,
                 retry_after=parse_retry_after(response.headers.get("retry-after")),
+                status=response.status_code,
             )
         if "text/event-stream" in content_type:
             self._read_stream(response)
@@ -253,8 +289,7 @@ class _Reading:
             ) from None
         if not isinstance(parsed, dict):
             raise GatewayFailure(failure("gateway_error", "the reply is not a JSON object"))
-        if "choices" not in parsed and "error" in parsed:
-            raise GatewayFailure(classify_http_error(response.status_code, body, content_type))
+        # An error object instead of choices is raised after reading, as one in a stream is.
         self.accumulator.feed_completion(parsed)
 
     def _read_stream(self, response: httpx.Response) -> None:
@@ -299,7 +334,15 @@ class _Reading:
         return Outcome(self.accumulator.result(complete=True), self.raw(), self.accumulator.usage)
 
     def raw(self) -> str:
-        return elide_data_uris(self.accumulator.text)[:RAW_REPLY_LIMIT]
+        """What the gateway said, for the record: the reasoning (where some bridges put their
+        status), the text, and the error object of an error sent in the reply."""
+        said = [self.accumulator.text]
+        if self.accumulator.reasoning:
+            said.insert(0, f"{self.accumulator.reasoning}\n")
+        if self.accumulator.error:
+            error = json.dumps(self.accumulator.error, ensure_ascii=False, default=str)
+            said.append(f"\n[error] {error}")
+        return elide_data_uris("".join(said))[:RAW_REPLY_LIMIT]
 
 
 def _describe(exc: Exception) -> str:

@@ -59,6 +59,8 @@ _STATUS_LINE = re.compile(
     r"[\W_]*?[\u4e00-\u9fff]{0,4}?(?=" + _STAGE_WORD.pattern + r")|[\W_]*✅", re.I
 )
 _STATUS_LINE_MAX_LETTERS = 12
+# Bridges that stream their status in reasoning_content show the percentage on a line alone.
+_PERCENT_LINE = re.compile(r"[\s>*_`]*(\d{1,3})(?:\.\d+)?\s*%[\s*_`.…。]*")
 _PROGRESS_WORD = re.compile(r"进度|progress", re.I)
 # The task id line and the task-links line are bookkeeping, not what the model says.
 _TASK_LINE = re.compile(
@@ -83,6 +85,22 @@ _TEXT_CLASSES = [
     ("key_rejected", r"api.?key|令牌|unauthori[sz]ed|authenticat|invalid.?token"),
 ]
 _TEXT_CLASSIFIERS = [(code, re.compile(pattern, re.I)) for code, pattern in _TEXT_CLASSES]
+# Error codes (and types) that mean moderation whatever the message says, since a relay's
+# message may be bare or say only "bad request": new-api's keyword filter, OpenAI's image
+# moderation, DashScope's inspection, Zhipu's numeric "1301", Azure's policy violation.
+_FILTERED_CODES = frozenset(
+    {
+        "sensitive_words_detected",
+        "moderation_blocked",
+        "data_inspection_failed",
+        "1301",
+        "content_filter",
+        "content_policy_violation",
+        "responsibleaipolicyviolation",
+    }
+)
+# Keys whose presence in an error object says why it was blocked.
+_FILTER_KEYS = ("safety_violations", "content_filter_result", "content_filter_results")
 _SECRET = re.compile(r"sk-[A-Za-z0-9_-]{8,}")
 _ELIDABLE = re.compile(
     r"(data:[\w.+-]+\\?/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,)([A-Za-z0-9+/=_\\-]+)", re.ASCII
@@ -95,6 +113,34 @@ _STATUS_CODES = {
     **dict.fromkeys((400, 404, 413, 422), "bad_request"),
 }
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_CLOSING_FENCE = re.compile(r"[\s>]*```")
+
+# A picture is billed as output tokens: Gemini's image models count 1290 per picture and
+# gpt-image's medium and high quality 1056 to 6240, while a reply that says nothing costs a
+# handful. So a silent reply that spent at least this many (reasoning left out) made a picture
+# the relay then dropped. gpt-image's low quality (272) stays below: a refusal then, as before.
+PICTURE_TOKENS = 1000
+# Words that agree to draw: the model meant to give a picture; if none came, the relay lost it.
+_AGREES_TO_DRAW = re.compile(
+    r"(?:好的|好啊|当然|没问题|可以|收到)[^\n]{0,12}?(?:生成|绘制|画|创作|编辑|修改|处理)"
+    r"|正在[^\n]{0,6}?(?:生成|绘制|创作|画|编辑|修改|处理)"
+    r"|(?:这是|这里是|以下是|已为您|已经为您)[^\n]{0,12}?(?:图|画|照片)"
+    r"|\b(?:sure|okay|ok|of course|certainly|absolutely|alright)\b[^\n]{0,30}?"
+    r"\b(?:generat|creat|draw|edit|mak|render|produc)"
+    r"|\bI(?:'ll| will| am going to|'m going to)\s+(?:now\s+)?"
+    r"(?:generate|create|draw|edit|make|render|produce|change|turn|add|put)"
+    r"|\b(?:generating|creating|drawing|editing|rendering)\s+(?:your|the|an|a|this)\b"
+    r"|\bhere(?:'s| is| are)\s+(?:your|the)\b[^\n]{0,20}?\b(?:image|picture|photo|edit)",
+    re.I,
+)
+# A refusal, a "but" or a question ("好的！请问您想生成什么风格？") is the model's answer, not
+# a promise of a picture.
+_NOT_A_PROMISE = re.compile(
+    r"can'?t|cannot|can not|unable|won'?t|not able|sorry|apolog|not allowed|unfortunately"
+    r"|\bbut\b|however|无法|不能|抱歉|对不起|不允许|拒绝|不可以|不支持|遗憾|但是|不过|[?？]",
+    re.I,
+)
+_AGREEMENT_MAX_CHARS = 300  # a longer text is a model that answers in words, not a lost picture
 
 
 def parse_reply(
@@ -105,23 +151,47 @@ def parse_reply(
     error: Mapping | None = None,
     completion_tokens: int | None = None,
     complete: bool = True,
+    reasoning: str = "",
+    reasoning_tokens: int = 0,
 ) -> ParsedReply:
     """Find the result images, the stage and the progress in a reply, or why there is no image.
 
     While a stream is still running (complete=False) a reference that runs to the end of the
-    text is not a result yet, and a missing image is not a failure yet.
+    text is not a result yet, and a missing image is not a failure yet. `reasoning` is what
+    came in reasoning_content: some bridges stream their whole status there, not in content.
     """
     # A reference cut off by the output token limit is a broken picture, not a result.
     open_end_ok = complete and not _cut_off(finish_reason)
     body = _drop_parameter_blocks(text, complete)
+    thought = _drop_parameter_blocks(reasoning, complete) if reasoning else ""
     given = [ref for ref in images if _LINK_WITH_SCHEME.match(ref)]
-    results = _distinct_pictures([*given, *_markdown_images(body, open_end_ok)], by_name=False)
+    marked = [*_markdown_images(body, open_end_ok), *_markdown_images(thought, open_end_ok)]
+    results = _distinct_pictures([*given, *marked], by_name=False)
     if not results:
-        results = _distinct_pictures(_bare_images(body, open_end_ok), by_name=True)
+        bare = [*_bare_images(body, open_end_ok), *_bare_images(thought, open_end_ok)]
+        results = _distinct_pictures(bare, by_name=True)
     if results:
         return ParsedReply(results, "done", 100, None)
     stage, progress, words = _read_transcript(body)
-    failure = _reply_failure(words, finish_reason, error, completion_tokens, complete)
+    if thought:
+        thought_stage, thought_progress, thought_words = _read_transcript(thought, percents=True)
+        if thought_stage and STAGE_RANKS[thought_stage] > STAGE_RANKS.get(stage or "", 0):
+            stage = thought_stage
+        if thought_progress is not None:
+            progress = max(progress or 0, thought_progress)
+    else:
+        thought_words = ""
+    failure = _reply_failure(
+        words,
+        finish_reason,
+        error,
+        completion_tokens,
+        complete,
+        thought_words=thought_words,
+        # Reasoning costs tokens too; where the gateway does not count it apart, its length
+        # in characters is a generous guess (a token is one CJK character or ~4 Latin ones).
+        reasoning_tokens=max(reasoning_tokens, len(reasoning)),
+    )
     return ParsedReply(results, stage, progress, failure)
 
 
@@ -130,9 +200,13 @@ class ReplyAccumulator:
 
     def __init__(self) -> None:
         self._pieces: list[str] = []
+        self._reasoning: list[str] = []
         self.images: list[str] = []
         self.finish_reason: str | None = None
         self.error: Mapping | None = None
+        # Whether the model had said or shown anything before the error came: a failure from
+        # then on may be paid for (GatewayFailure.output_started).
+        self.error_after_output = False
         self.usage: dict = {}
 
     @property
@@ -140,6 +214,21 @@ class ReplyAccumulator:
         if len(self._pieces) != 1:
             self._pieces = ["".join(self._pieces)]
         return self._pieces[0]
+
+    @property
+    def reasoning(self) -> str:
+        if len(self._reasoning) != 1:
+            self._reasoning = ["".join(self._reasoning)]
+        return self._reasoning[0]
+
+    @property
+    def has_output(self) -> bool:
+        return bool(self.images or self.text.strip() or self.reasoning.strip())
+
+    @property
+    def failed_in_band(self) -> bool:
+        """The reply carried an error (an error object, or finish_reason "error")."""
+        return bool(self.error) or self.finish_reason == "error"
 
     def feed_chunk(self, chunk: Mapping) -> None:
         self._feed(chunk)
@@ -149,6 +238,8 @@ class ReplyAccumulator:
 
     def result(self, complete: bool = True) -> ParsedReply:
         tokens = self.usage.get("completion_tokens")
+        details = self.usage.get("completion_tokens_details")
+        reasoning_tokens = details.get("reasoning_tokens") if isinstance(details, Mapping) else 0
         return parse_reply(
             self.text,
             images=self.images,
@@ -156,6 +247,8 @@ class ReplyAccumulator:
             error=self.error,
             completion_tokens=tokens if isinstance(tokens, int) else None,
             complete=complete,
+            reasoning=self.reasoning,
+            reasoning_tokens=reasoning_tokens if isinstance(reasoning_tokens, int) else 0,
         )
 
     def _feed(self, body: Mapping) -> None:
@@ -172,21 +265,43 @@ class ReplyAccumulator:
         # Some gateways send `message` in stream chunks, or `delta` in a whole reply.
         message = choice.get("delta") or choice.get("message") or {}
         if isinstance(message, Mapping):
-            self._take_content(message.get("content"))
-            self._take_content(message.get("refusal"))  # OpenAI's structured refusal
-            images = message.get("images")
-            for item in images if isinstance(images, list) else ():
-                self._take_image(item)
+            self._take_message(message)
         if choice.get("finish_reason"):
             self.finish_reason = str(choice["finish_reason"])
         self._note_error(choice.get("error"))
 
+    def _take_message(self, message: Mapping) -> None:
+        content = message.get("content")
+        self._take_content(content)
+        self._take_content(message.get("refusal"))  # OpenAI's structured refusal
+        for key in ("reasoning_content", "reasoning"):  # status lines of some Gemini bridges
+            if isinstance(message.get(key), str):
+                self._reasoning.append(message[key])
+        images = message.get("images")
+        for item in images if isinstance(images, list) else ():
+            self._take_image(item)
+        self._take_image(message.get("image"))  # a single {"url", "detail"}
+        # A Gemini-like list of parts beside (or instead of) content; its words repeat the
+        # content's where both are given, so they are read only when content said nothing.
+        extra = message.get("multi_mod_content")
+        if isinstance(extra, list):
+            if content in (None, "", []):
+                self._take_content(extra)
+            else:
+                for part in extra:
+                    self._take_image(part)
+
     def _take_content(self, content: object) -> None:
         parts = content if isinstance(content, list) else [content]
+        had_words = False
         for part in parts:
             words = part.get("text", part.get("refusal")) if isinstance(part, Mapping) else part
             if isinstance(words, str):
+                # Text parts of one list are separate paragraphs, not one run of words.
+                if had_words and words and not self._pieces[-1].endswith("\n"):
+                    self._pieces.append("\n")
                 self._pieces.append(words)
+                had_words = had_words or bool(words)
             elif part is not None:
                 self._take_image(part)
 
@@ -197,6 +312,8 @@ class ReplyAccumulator:
 
     def _note_error(self, error: object) -> None:
         if error:
+            if not self.error:
+                self.error_after_output = self.has_output
             self.error = error if isinstance(error, Mapping) else {"message": str(error)}
 
 
@@ -211,13 +328,19 @@ def classify_http_error(status: int, body: str, content_type: str = "") -> Failu
         code = {413: "bad_request", 429: "rate_limited"}.get(status, "gateway_error")
         return _failure(code, _html_summary(stripped) or f"HTTP {status}")
     message = signals = stripped
-    is_json = False
+    error: object = None
     if stripped.startswith(("{", "[")):
         with contextlib.suppress(ValueError):
-            message, signals = _error_words(json.loads(stripped))
-            is_json = True
+            error = json.loads(stripped)
+            message, signals = _error_words(error)
         message = message or stripped
-    code = _classify_text(signals) or _code_for_status(status, is_json)
+    if error is not None and (status == 0 or 200 <= status < 300):
+        # An error object in a successful reply is upstream's, read as one in a stream is.
+        code = _in_band_code(error, signals)
+    elif error is not None and _filtered_by_code(error):
+        code = "content_filtered"
+    else:
+        code = _classify_text(signals) or _code_for_status(status, error is not None)
     return _failure(code, message or (f"HTTP {status}" if status else ""))
 
 
@@ -257,6 +380,50 @@ def _classify_text(text: str) -> str | None:
     return next((code for code, pattern in _TEXT_CLASSIFIERS if pattern.search(sample)), None)
 
 
+def _innermost_error(error: object) -> Mapping | None:
+    """The error object itself, out of the {"error": …} envelope or a list of them."""
+    while True:
+        if isinstance(error, list):
+            error = error[0] if error else None
+        elif isinstance(error, Mapping) and isinstance(error.get("error"), Mapping):
+            error = error["error"]
+        else:
+            return error if isinstance(error, Mapping) else None
+
+
+def _filtered_by_code(error: object) -> bool:
+    inner = _innermost_error(error)
+    if inner is None:
+        return False
+    innererror = inner.get("innererror")
+    labels = [inner.get("code"), inner.get("type")]
+    if isinstance(innererror, Mapping):
+        labels.append(innererror.get("code"))
+    if any(str(label).lower() in _FILTERED_CODES for label in labels if label is not None):
+        return True
+    holders = [inner, innererror] if isinstance(innererror, Mapping) else [inner]
+    return any(holder.get(key) for holder in holders for key in _FILTER_KEYS)
+
+
+def _in_band_code(error: object, signals: str) -> str:
+    """The code of an error that came inside a reply (HTTP 200), streamed or whole."""
+    if _filtered_by_code(error):
+        return "content_filtered"
+    if code := _classify_text(signals):
+        return code
+    inner = _innermost_error(error) or {}
+    # `status_code` is the relay's own HTTP status, sent in the body because the stream's
+    # headers had already gone (one-hub/new-api's wrapper): its failure, read as an HTTP one.
+    # A `code` (OpenRouter's 502, "server_error") is the model's provider failing upstream.
+    relay_status = inner.get("status_code")
+    if isinstance(relay_status, int) and 400 <= relay_status < 600:
+        return _STATUS_CODES.get(relay_status, "gateway_error")
+    provider_status = inner.get("code")
+    if isinstance(provider_status, int) and provider_status in _STATUS_CODES:
+        return _STATUS_CODES[provider_status]
+    return "upstream_error"
+
+
 def _code_for_status(status: int, is_json: bool) -> str:
     if status == 0 or 200 <= status < 300:
         # An error object in a successful reply is upstream's; any other body there is no reply.
@@ -278,6 +445,9 @@ def _error_words(error: object) -> tuple[str, str]:
     if isinstance(raw, str) and raw and raw not in message:
         message = f"{message}: {raw}" if message else raw  # OpenRouter's provider words
     labels = " ".join(str(error[k]) for k in ("code", "type", "status") if error.get(k))
+    innererror = error.get("innererror")  # Azure's reason beside its own code
+    if isinstance(innererror, Mapping) and innererror.get("code"):
+        labels += f" {innererror['code']}"
     return message or labels, f"{labels} {message}"
 
 
@@ -295,6 +465,9 @@ def _image_ref(item: object) -> str | None:
     """The reference in an images entry or an image content part, in any spelling seen."""
     candidate = item
     if isinstance(item, Mapping):
+        inline = item.get("inlineData") or item.get("inline_data")
+        if isinstance(inline, Mapping):
+            return _inline_ref(inline)
         keys = ("image_url", "url", "image", "b64_json")
         candidate = next((item[k] for k in keys if item.get(k)), None)
         if isinstance(candidate, Mapping):
@@ -309,6 +482,25 @@ def _image_ref(item: object) -> str | None:
         mime = next((m for sig, m in signatures.items() if candidate.startswith(sig)), "image/png")
         return f"data:{mime};base64,{candidate}"
     return None
+
+
+def _inline_ref(inline: Mapping) -> str | None:
+    """A Gemini-style {"data": base64, "mimeType": …} part as a data URI; {} is no picture."""
+    data = inline.get("data")
+    mime = inline.get("mimeType") or inline.get("mime_type") or ""
+    if not isinstance(data, str) or not isinstance(mime, str):
+        return None
+    data = data.strip()
+    if data.startswith("data:"):
+        return _image_ref(data)
+    mime = mime.strip().lower()
+    if mime and "/" not in mime:  # a bare "png" is seen too
+        mime = "image/" + {"jpg": "jpeg"}.get(mime, mime)
+    if mime and not mime.startswith("image/"):
+        return None  # audio or text in a part of its own
+    if len(data) < _MIN_BASE64 or not _BASE64.fullmatch(data):
+        return None
+    return f"data:{mime};base64,{data}" if mime else _image_ref(data)
 
 
 def _drop_parameter_blocks(text: str, complete: bool) -> str:
@@ -339,13 +531,22 @@ def _drop_parameter_blocks(text: str, complete: bool) -> str:
 def _fence_end(text: str, after_opening: int, complete: bool) -> int | None:
     body_start = text.find("\n", after_opening)
     closing = text.find("```", body_start) if body_start >= 0 else -1
+    json_start = _LEADING_JSON.match(text, body_start) if body_start >= 0 else None
+    json_end = _json_object_end(text, json_start.end() - 1) if json_start else None
+    if json_end is not None:
+        # The echo is its JSON object. Some resellers close the fence only after the image and
+        # its download link: what follows the object, up to a late fence, is the reply.
+        right_after = _CLOSING_FENCE.match(text, json_end)
+        if right_after:
+            return right_after.end()
+        rest = text[json_end : closing if closing >= 0 else len(text)].lstrip()
+        if not rest.startswith(("{", "[")):  # more JSON: the block is one echo after all
+            return json_end
     if closing >= 0:
         return closing + 3
     if not complete:
         return len(text)  # still being written
-    # Never closed: an echo still ends where its JSON does.
-    json_start = _LEADING_JSON.match(text, body_start) if body_start >= 0 else None
-    return _json_object_end(text, json_start.end() - 1) if json_start else None
+    return json_end  # never closed: an echo still ends where its JSON does
 
 
 def _is_parameter_echo(text: str, fence: re.Match[str], complete: bool) -> bool:
@@ -459,11 +660,16 @@ def _is_video(ref: str) -> bool:
     return not ref.startswith("data:") and _path(ref).lower().endswith(_VIDEO_EXTENSIONS)
 
 
-def _read_transcript(body: str) -> tuple[str | None, int | None, str]:
-    """The furthest stage, the highest percent, and the model's words without the transcript."""
+def _read_transcript(body: str, percents: bool = False) -> tuple[str | None, int | None, str]:
+    """The furthest stage, the highest percent, and the model's words without the transcript.
+
+    With percents, a line that is only a percentage ("45%") is progress too.
+    """
     stage, progress, words = None, None, []
     for line in body.split("\n"):
         status = _status_of_line(line)
+        if status is None and percents and (alone := _PERCENT_LINE.fullmatch(line)):
+            status = ("generating", min(100, int(alone[1])))
         if status is None:
             if not _TASK_LINE.match(line):
                 words.append(line)
@@ -503,10 +709,15 @@ def _reply_failure(
     error: Mapping | None,
     completion_tokens: int | None,
     complete: bool,
+    thought_words: str = "",
+    reasoning_tokens: int = 0,
 ) -> Failure | None:
+    said = words.strip()
+    # A bridge that streams its status in reasoning_content may put its last words there too.
+    words = words if said else thought_words
     if error:
         message, signals = _error_words(error)
-        return _failure(_classify_text(signals) or "upstream_error", message or words)
+        return _failure(_in_band_code(error, signals), message or words)
     if _FILTERED_FINISH.search(finish_reason or ""):
         return _failure("content_filtered", words)
     if finish_reason == "error":
@@ -517,10 +728,23 @@ def _reply_failure(
         return _failure("interrupted", words, "cut_off")
     if _FAILED_GENERATION.search(words):
         return _failure(_classify_text(words) or "content_filtered", words)
+    picture_tokens = (completion_tokens or 0) - reasoning_tokens
+    if not said and picture_tokens >= PICTURE_TOKENS:
+        return _failure("picture_lost", f"completion_tokens: {completion_tokens}")
+    if _agrees_to_draw(said):
+        return _failure("picture_lost", words)
     if words.strip():
         return _failure("refused", words)
     facts = "completion_tokens: 0" if completion_tokens == 0 else ""
     return _failure("refused", facts, "empty")
+
+
+def _agrees_to_draw(words: str) -> bool:
+    return (
+        0 < len(words) <= _AGREEMENT_MAX_CHARS
+        and _AGREES_TO_DRAW.search(words) is not None
+        and _NOT_A_PROMISE.search(words) is None
+    )
 
 
 def _cut_off(finish_reason: str | None) -> bool:
