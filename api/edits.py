@@ -155,7 +155,7 @@ def submitted[Started: Edit | EditGroup](
     try:
         form = EditForm(
             _form_fields(request, mode),
-            {"images": request.FILES.getlist("image")},
+            {"images": request.FILES.getlist("image"), "mask": request.FILES.get("mask")},
             owner=request.user,
         )
         # Its webhooks hear when the edits end (webhooks/).

@@ -47,10 +47,12 @@ GroupKind = Annotated[
 IMAGE_TYPES = "image/jpeg, image/png, image/webp, image/gif"
 
 
-def _picture_url(context: dict[str, Any], image: SourceImage | ResultImage, kind: str) -> str:
-    """The picture's full-size address; it answers to the same token."""
+def _picture_url(
+    context: dict[str, Any], image: SourceImage | ResultImage, kind: str, variant: str = "full"
+) -> str:
+    """The picture's full-size address (or its mask's); it answers to the same token."""
     return absolute_url(
-        context, reverse("media", args=[image.edit_id, kind, image.position, "full"])
+        context, reverse("media", args=[image.edit_id, kind, image.position, variant])
     )
 
 
@@ -87,10 +89,18 @@ class Error(Schema):
 
 class Source(Schema):
     url: Url
+    mask: Url | None = Field(
+        description="The mask painted on it (a PNG of its size, transparent where the edit "
+        "changes it), or null; only the first picture has one."
+    )
 
     @staticmethod
     def resolve_url(image: SourceImage, context: dict[str, Any]) -> str:
         return _picture_url(context, image, "source")
+
+    @staticmethod
+    def resolve_mask(image: SourceImage, context: dict[str, Any]) -> str | None:
+        return _picture_url(context, image, "source", "mask") if image.mask else None
 
 
 class Result(Schema):
@@ -165,6 +175,12 @@ class ShareLink(Schema):
         return share.created_at
 
 
+class ProviderSwitch(Schema):
+    left: str = Field(description="The provider it left.")
+    to: str = Field(description="The provider it went to.")
+    after: str = Field(description="Why: the HTTP status (`503`), else the failure's code.")
+
+
 class EditOut(Schema):
     id: UUID
     kind: Literal["edit", "generation"] = Field(
@@ -188,6 +204,17 @@ class EditOut(Schema):
         "`GET /comparisons/{group_id}`), or null."
     )
     share: ShareLink | None
+    provider: str = Field(
+        description="The provider that served it (`environment`'s host, `demo`, or a name "
+        "from the providers page); empty until it has been sent."
+    )
+    transport: str = Field(
+        description="The API it went through: `chat`, `images` or `gemini`. With a mask, only "
+        "`images` honours it exactly; the others are shown it as a picture."
+    )
+    switches: list[ProviderSwitch] = Field(
+        description="Each move to the next provider before any output, in order."
+    )
     created: Time
     finished: Time | None
 
@@ -451,6 +478,12 @@ class NewEdit(RequestOptionsFields):
         description="Edit one of your results again, named `<edit id>:<position>`; it becomes "
         "the first picture.",
     )
+    mask: UploadedFile | Absent = Field(
+        None,
+        description="The area to change in the first picture: a PNG of exactly its size, "
+        "transparent where it should change. The images API honours it; chat and Gemini "
+        "models are shown it as a second picture and may not keep to it.",
+    )
 
 
 class NewBatch(RequestOptionsFields):
@@ -490,6 +523,11 @@ class NewComparison(RequestOptionsFields):
     )
     parent: Annotated[str, Field(pattern=RESULT)] | Absent = Field(
         None, description="Start from one of your results, named `<edit id>:<position>`."
+    )
+    mask: UploadedFile | Absent = Field(
+        None,
+        description="The area to change in the first picture, as for `POST /edits`; sent to "
+        "each model.",
     )
 
 

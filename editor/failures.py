@@ -22,6 +22,10 @@ FAILURE_MESSAGES: dict[str, Promise] = {
     "upstream_error": _("The model provider reported an error."),
     "content_filtered": _("The request or its result was blocked by content moderation."),
     "refused": _("The model answered without an image."),
+    "picture_lost": _(
+        "The gateway lost the picture: the model made it, but the reply came back without it. "
+        "Retry may help; if it keeps happening, tell whoever runs the gateway."
+    ),
     "download_failed": _("The result image could not be downloaded."),
     "link_blocked": _("The result link points to an address Gaitu does not download from."),
     "unreadable_picture": _(
@@ -92,6 +96,21 @@ PICTURE_PROBLEMS: dict[str, Promise] = {
         "This %(kind)s file is not a picture Gaitu can read (JPEG, PNG, WebP or GIF)."
     ),
     "damaged": _("The picture is damaged or incomplete."),
+    "mask_not_png": _("The mask is not a PNG picture."),
+    "mask_size": _(
+        "The mask is %(width)s × %(height)s px; it must be the picture's own size, "
+        "%(picture_width)s × %(picture_height)s px."
+    ),
+    "mask_empty": _("The mask marks nothing to change: paint the area the edit should change."),
+}
+
+# What an edit moved to another provider after, when the gateway gave no HTTP status.
+SWITCH_REASONS: dict[str, Promise] = {
+    "model_unavailable": _("the model was unavailable"),
+    "rate_limited": _("a rate limit"),
+    "gateway_error": _("a gateway error"),
+    "timeout": _("a timeout"),
+    "connection_failed": _("a failed connection"),
 }
 
 

@@ -13,6 +13,7 @@ from accounts.models import ApiToken
 from gateway.fetch import FetchError, fetch_image
 from gateway.options import MAX_RESULTS, MAX_SIDE, MIN_SIDE, RATIOS, RequestOptions
 from imaging import ImageInfo, InvalidImage, inspect_upload
+from imaging.masks import inspect_mask
 
 from . import services
 from .failures import link_problem, picture_problem
@@ -167,6 +168,9 @@ class EditForm(forms.Form):
         assume_scheme="https",
         widget=forms.URLInput(attrs={"placeholder": "https://…", "inputmode": "url"}),
     )
+    # The area to change in the first picture, painted in the studio or the lightbox at the
+    # picture's own size (static/gaitu/mask.js): a PNG, transparent where it should change.
+    mask = forms.FileField(label=_("Mask"), required=False, widget=forms.FileInput)
     mode = forms.ChoiceField(
         label=_("How"),
         required=False,
@@ -272,8 +276,29 @@ class EditForm(forms.Form):
                 self.add_error("images", too_many_pictures(settings.GAITU_MAX_INPUTS))
         if mode == MODE_COMPARE:
             self._check_comparison()
+        if cleaned.get("mask"):
+            self._check_mask(images, mode)
         cleaned["options"] = self._options()
         return cleaned
+
+    def _check_mask(self, images: list, mode: str) -> None:
+        """A mask belongs to the first picture: a PNG of its size that marks an area."""
+        cleaned = self.cleaned_data
+        parent = cleaned.get("parent")
+        problem: str
+        if mode == MODE_BATCH:
+            problem = str(_("A mask is painted on one picture; a batch edits many. Send it alone."))
+        elif parent is None and not images:
+            problem = str(_("A mask needs the picture it was painted on."))
+        else:
+            info = parent if parent else images[0][1]
+            first = (info.width, info.height)
+            try:
+                inspect_mask(cleaned["mask"], first)
+                return
+            except InvalidImage as exc:
+                problem = picture_problem(exc)
+        self.add_error("mask", forms.ValidationError(problem, code="invalid_mask"))
 
     def _check_batch(self, images: list) -> None:
         if self.cleaned_data.get("parent"):
@@ -342,6 +367,8 @@ class EditForm(forms.Form):
             "options": cleaned["options"],
             "api_token": self.api_token,
         }
+        if cleaned["mode"] != MODE_BATCH:
+            common["mask"] = cleaned.get("mask")
         if cleaned["mode"] == MODE_BATCH:
             return services.submit_batch(self.owner, model=cleaned["model"], **common)
         if cleaned["mode"] == MODE_COMPARE:
@@ -363,6 +390,7 @@ class EditForm(forms.Form):
             parent=cleaned["parent"],
             options=cleaned["options"],
             api_token=self.api_token,
+            mask=cleaned.get("mask"),
         )
 
     # The API token a submission came through (api/edits.py sets it), for its webhooks.

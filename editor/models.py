@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from imaging import clean_original
 
 from .events import status_changed
-from .failures import FAILURE_MESSAGES, RETRY_WOULD_REPEAT, failure_message
+from .failures import FAILURE_MESSAGES, RETRY_WOULD_REPEAT, SWITCH_REASONS, failure_message
 
 
 def _random_name(folder: str, filename: str) -> str:
@@ -36,6 +36,10 @@ def thumbnail_path(instance: "SourceImage | ResultImage", filename: str) -> str:
 
 def display_path(instance: "SourceImage | ResultImage", filename: str) -> str:
     return _random_name("displays", filename)
+
+
+def mask_path(instance: "SourceImage", filename: str) -> str:
+    return _random_name("masks", filename)
 
 
 class EditGroup(models.Model):
@@ -104,7 +108,15 @@ class Edit(models.Model):
     }
     ACTIVE = (Status.QUEUED, Status.RUNNING)
     # What a card shows of an edit while it runs; it changes exactly when the card would.
-    CARD_STATE = ("status", "stage", "progress", "gateway_attempt", "error_code", "share__token")
+    CARD_STATE = (
+        "status",
+        "stage",
+        "progress",
+        "gateway_attempt",
+        "error_code",
+        "share__token",
+        "switches",
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -161,6 +173,11 @@ class Edit(models.Model):
     api_token = models.ForeignKey(
         "accounts.ApiToken", models.SET_NULL, null=True, blank=True, related_name="edits"
     )
+    # Which API and provider the edit went through (gateway.transports, providers), and each
+    # move from one provider to the next before any output: [{"left", "to", "after"}].
+    transport = models.CharField(_("API"), max_length=10, blank=True)
+    provider = models.CharField(_("provider"), max_length=60, blank=True)
+    switches = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -203,6 +220,37 @@ class Edit(models.Model):
     def is_generation(self) -> bool:
         """Made from the instruction alone, with no picture to start from."""
         return not self.sources.all()  # all(): prefetched sources are not asked again
+
+    @property
+    def masked_source(self) -> "SourceImage | None":
+        """The original with a mask painted on it (the first), if the edit has one."""
+        sources = list(self.sources.all())
+        return sources[0] if sources and sources[0].mask else None
+
+    @property
+    def mask_loosely_kept(self) -> bool:
+        """Whether the edit's mask goes to a model that is only shown it (chat, Gemini), which
+        may not keep to it; the images API honours it."""
+        return self.masked_source is not None and self.transport != "images"
+
+    def record_switch(self, left: str, to: str, after: str) -> None:
+        """The edit moved from provider `left` to `to` after a failure (a status, or a code)."""
+        self.switches = [*self.switches, {"left": left, "to": to, "after": after}]
+        self._update_running(switches=self.switches, provider=to)
+
+    @property
+    def switch_notes(self) -> list[dict[str, str]]:
+        """Each move to another provider as a card says it: to whom, and after what (an HTTP
+        status as it is, "503"; else the failure in the reader's words)."""
+        notes = []
+        for switch in self.switches or []:
+            after = str(switch.get("after", ""))
+            words = after if after.isdigit() else str(SWITCH_REASONS.get(after, after))
+            notes.append({"to": str(switch.get("to", "")), "after": words})
+        return notes
+
+    def record_provider(self, provider: str, transport: str) -> None:
+        self._update_running(provider=provider, transport=transport)
 
     @property
     def chosen_result(self) -> "ResultImage | None":
@@ -283,6 +331,7 @@ class Edit(models.Model):
             started_at=None,
             first_progress_at=None,
             finished_at=None,
+            switches=[],
         )
 
     def report_retry(self, attempt: int) -> None:
@@ -375,6 +424,9 @@ class SourceImage(StoredImage):
     metadata_removed = models.BooleanField(
         default=False, help_text=_("The stored file was rewritten without its metadata.")
     )
+    # The area to change, painted on this original at its own resolution: a PNG of its size,
+    # transparent where it should change (imaging.masks). Only an edit's first original has one.
+    mask = models.FileField(upload_to=mask_path, blank=True)
 
     class Meta(StoredImage.Meta):
         verbose_name = _("original")

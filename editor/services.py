@@ -14,6 +14,7 @@ from gateway.options import DEFAULT as DEFAULT_OPTIONS
 from gateway.options import RequestOptions
 from imaging import ImageInfo
 from imaging.types import EXTENSIONS
+from providers.routing import first_transport
 from worker.tasks import enqueue_on_commit, start_waiting
 
 from .models import Edit, EditGroup, ResultImage, Share, SourceImage
@@ -28,12 +29,14 @@ def submit(
     parent: ResultImage | None = None,
     options: RequestOptions = DEFAULT_OPTIONS,
     api_token: ApiToken | None = None,
+    mask: File | None = None,
 ) -> Edit:
     """Store the edit and its originals, and queue the job once they are committed. With no
     pictures and no parent it makes a picture from the instruction alone.
 
     With a parent (edit again), that result is the first original, copied so the new edit
-    keeps it even if the parent edit is deleted later.
+    keeps it even if the parent edit is deleted later. A mask (checked by the form) is kept
+    with the first original.
     """
     originals: list[tuple[File, ImageInfo]] = [(upload, info) for upload, info in uploads]
     if parent:
@@ -48,6 +51,7 @@ def submit(
             parent=parent,
             options=options,
             api_token=api_token,
+            mask=mask,
         )
 
 
@@ -60,6 +64,7 @@ def submit_comparison(
     parent: ResultImage | None = None,
     options: RequestOptions = DEFAULT_OPTIONS,
     api_token: ApiToken | None = None,
+    mask: File | None = None,
 ) -> EditGroup:
     """The same pictures and instruction sent to each model: an edit per model, in one group.
 
@@ -87,6 +92,7 @@ def submit_comparison(
                 options=options,
                 api_token=api_token,
                 group=group,
+                mask=mask if first is None else _mask_copy_of(first),
             )
             first = first or edit
         return group
@@ -133,6 +139,8 @@ def _stored_together() -> Iterator[list[SourceImage]]:
     except Exception:
         for source in saved:
             source.file.delete(save=False)
+            if source.mask:
+                source.mask.delete(save=False)
         raise
 
 
@@ -147,6 +155,7 @@ def _create_edit(
     options: RequestOptions = DEFAULT_OPTIONS,
     api_token: ApiToken | None = None,
     group: EditGroup | None = None,
+    mask: File | None = None,
 ) -> Edit:
     edit = Edit.objects.create(
         owner=owner,
@@ -156,6 +165,9 @@ def _create_edit(
         options=options.as_json(),
         api_token=api_token,
         group=group,
+        # The API its first provider speaks, so the card can say at once whether a mask is
+        # honoured; the worker writes the one that served it.
+        transport=first_transport(model),
     )
     for position, (upload, info) in enumerate(originals):
         source = SourceImage(
@@ -170,6 +182,8 @@ def _create_edit(
         # metadata (SourceImage.write_cleaned and keep_cleaned).
         source.store("file", f"original{info.extension}", upload)
         saved.append(source)
+        if mask is not None and position == 0:
+            source.store("mask", "mask.png", mask)
         source.save()
     enqueue_on_commit(edit)
     return edit
@@ -184,6 +198,14 @@ def _copies_of(edit: Edit) -> list[tuple[File, ImageInfo]]:
         copy = File(source.file.storage.open(source.file.name or "", "rb"), name=source.filename)
         copies.append((copy, info))
     return copies
+
+
+def _mask_copy_of(edit: Edit) -> File | None:
+    """The mask another edit has just stored (on its first original), to store again."""
+    first = edit.sources.order_by("position").first()
+    if first is None or not first.mask:
+        return None
+    return File(first.mask.storage.open(first.mask.name or "", "rb"), name="mask.png")
 
 
 def _as_upload(result: ResultImage) -> tuple[ContentFile, ImageInfo]:

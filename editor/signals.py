@@ -34,11 +34,15 @@ def delete_picture_files(
     """
     files = [
         (field.storage, field.name)
-        for field in (instance.file, instance.thumbnail, instance.display)
+        for field in (instance.file, instance.thumbnail, instance.display, *_mask_of(instance))
         if field.name  # a FieldFile is true when it names a file
     ]
     if files:
         transaction.on_commit(lambda: _delete_files(files), using=using)
+
+
+def _mask_of(picture: SourceImage | ResultImage) -> list:
+    return [picture.mask] if isinstance(picture, SourceImage) else []
 
 
 def _delete_files(files: list[tuple[Storage, str]]) -> None:

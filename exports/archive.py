@@ -29,7 +29,7 @@ FORMAT = "gaitu-gallery"  # what the importer looks for: this archive is Gaitu's
 VERSION = 1
 INDEX_JSON = "gaitu-index.json"
 INDEX_CSV = "gaitu-index.csv"
-FOLDERS = {"originals": "originals", "results": "results"}
+FOLDERS = {"originals": "originals", "results": "results", "masks": "masks"}
 # Only finished edits: a queued or running one has no stable result to carry.
 EXPORTED_STATUSES = (Edit.Status.SUCCEEDED, Edit.Status.FAILED, Edit.Status.CANCELED)
 CSV_COLUMNS = [
@@ -92,6 +92,8 @@ def write_archive(
                     written += 1
                     if written % 10 == 0:
                         report(min(99, written * 100 // total))
+            if (masked := edit.masked_source) is not None and entry["originals"]:
+                entry["mask"] = _write_mask(archive, masked, edit)
             entries.append(entry)
         index = {
             "format": FORMAT,
@@ -140,7 +142,26 @@ def _entry(edit: Edit) -> dict[str, Any]:
         else None,
         "originals": [],
         "results": [],
+        # The area to change painted on the first original: a PNG of its size, transparent
+        # where it should change (editor SourceImage.mask); null without one.
+        "mask": None,
+        "provider": edit.provider,
+        "transport": edit.transport,
     }
+
+
+def _write_mask(archive: zipfile.ZipFile, source: SourceImage, edit: Edit) -> str | None:
+    """The mask as masks/<edit>-1.png; None (and a warning) when its file is gone."""
+    name = f"{FOLDERS['masks']}/{edit.pk}-1.png"
+    info = zipfile.ZipInfo(name, date_time=timezone.localtime(edit.created_at).timetuple()[:6])
+    info.external_attr = 0o644 << 16
+    try:
+        with source.mask.open("rb") as stored:
+            archive.writestr(info, stored.read())
+    except OSError:
+        logger.warning("export: the mask of %s is missing", edit.pk, exc_info=True)
+        return None
+    return name
 
 
 def _write_picture(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
-from typing import IO, Literal
+from typing import IO, Literal, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -33,6 +33,7 @@ from editor.limits import MB, stored_bytes
 from editor.models import Edit, EditGroup, ResultImage, SourceImage
 from gateway.options import RequestOptions
 from imaging import InvalidImage, clean_original, inspect_upload, thumbnail_of
+from imaging.masks import inspect_mask
 from imaging.shape import decode_still, display_of
 
 from .archive import FORMAT, INDEX_JSON, VERSION
@@ -93,6 +94,11 @@ class IndexedEdit(BaseModel):
     options: dict[str, object] = {}
     chosen: int | None = Field(None, ge=0)
     group: Membership | None = None
+    # The mask of the first original, a file of the archive (from archives of before masks,
+    # none).
+    mask: str | None = Field(None, max_length=300)
+    provider: str = Field("", max_length=60)
+    transport: Literal["", "chat", "images", "gemini"] = ""
 
 
 class Index(BaseModel):
@@ -130,6 +136,7 @@ def import_archive(
                 raise ImportRefused("unsafe_name", message % {"name": name[:200]})
         index = _read_index(archive, members)
         pictures = [p.file for edit in index.edits for p in (*edit.originals, *edit.results)]
+        pictures += [edit.mask for edit in index.edits if edit.mask and edit.originals]
         _check_pictures(pictures, members, owner)
         return _store(owner, archive, index, report)
 
@@ -226,6 +233,8 @@ def _store(
                 images.append(
                     _picture(archive, picture.file, SourceImage(edit=edit, position=position))
                 )
+                if position == 0 and entry.mask:
+                    _mask(archive, entry.mask, cast(SourceImage, images[-1]))
             for position, picture in enumerate(entry.results):
                 images.append(
                     _picture(archive, picture.file, ResultImage(edit=edit, position=position))
@@ -239,7 +248,8 @@ def _store(
             ResultImage.objects.bulk_create([i for i in images if isinstance(i, ResultImage)])
     except BaseException:
         for image in images:  # nothing half-stored: no files without their rows
-            for stored in (image.file, image.thumbnail, image.display):
+            masks = [image.mask] if isinstance(image, SourceImage) else []
+            for stored in (image.file, image.thumbnail, image.display, *masks):
                 if stored.name:
                     stored.storage.delete(stored.name)
         raise
@@ -271,6 +281,8 @@ def _new_edit(owner: User, entry: IndexedEdit) -> Edit:
         created_at=entry.created,
         queued_at=entry.created,
         finished_at=entry.finished or entry.created,
+        provider=entry.provider,
+        transport=entry.transport,
     )
 
 
@@ -324,6 +336,18 @@ def _picture(
         image.store("thumbnail", "thumb.webp", ContentFile(thumbnail))
         image.store("display", "display.webp", ContentFile(display))
     return image
+
+
+def _mask(archive: zipfile.ZipFile, name: str, original: SourceImage) -> None:
+    """Check the first original's mask (a PNG of its size), and write it (the row not saved)."""
+    with tempfile.SpooledTemporaryFile(max_size=2 * MB) as data:
+        _extract(archive, name, data, settings.GAITU_UPLOAD_MAX_MB * MB)
+        try:
+            inspect_mask(data, (original.width, original.height))
+        except InvalidImage as exc:
+            raise _bad_picture(name, picture_problem(exc)) from None
+        data.seek(0)
+        original.store("mask", "mask.png", File(data))
 
 
 def _extract(archive: zipfile.ZipFile, name: str, out: IO[bytes], max_bytes: int) -> None:

@@ -34,6 +34,12 @@ PROBLEMS = {
         "This %(kind)s file is not a picture Gaitu can read (JPEG, PNG, WebP or GIF)."
     ),
     "damaged": "The picture is damaged or incomplete.",
+    "mask_not_png": "The mask is not a PNG picture.",
+    "mask_size": (
+        "The mask is %(width)s × %(height)s px; it must be the picture's own size, "
+        "%(picture_width)s × %(picture_height)s px."
+    ),
+    "mask_empty": "The mask marks nothing to change: paint the area the edit should change.",
 }
 
 

@@ -2,39 +2,20 @@
 list. Every action is a plain form POST that comes back to the page it was sent from; the
 studio's picker sends the same POSTs with htmx and is drawn again in place."""
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.access import owner_only
 from studio.http import AuthenticatedHtmxRequest
 
 from . import services
 from .forms import MoveForm, ReadyInstructionForm, StarForm
 from .models import ReadyInstruction, SavedInstruction
 from .templatetags.instructions import picker_context
-
-type View = Callable[..., HttpResponse]
-
-
-def owner_only(view: View) -> View:
-    """Only the site's owner (its superuser) edits the ready-made list; anyone else signed in
-    gets the 403 page, as on /people/ (accounts.views)."""
-
-    @wraps(view)
-    def guarded(request: AuthenticatedHtmxRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if not (request.user.is_active and request.user.is_superuser):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return guarded
-
 
 # --- The person's own ----------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from editor.model_options import misconfigured
+from gateway.transports import NAMES
 from webapp.server_limits import parse_trusted_proxies
 
 TIMEOUTS = ("GAITU_HEADER_TIMEOUT", "GAITU_BODY_TIMEOUT", "GAITU_KEEP_ALIVE_TIMEOUT")
@@ -81,4 +82,25 @@ def check_model_options(
             id="gaitu.W010",
         )
         for problem in misconfigured()
+    ]
+
+
+@register()
+def check_transports(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    """GAITU_TRANSPORT and GAITU_MODEL_TRANSPORTS name an API Gaitu speaks. A warning: an
+    unknown name falls back to the default by model name (gateway/transports.py)."""
+    named = {"GAITU_TRANSPORT": settings.GAITU_TRANSPORT}
+    named |= {
+        f"GAITU_MODEL_TRANSPORTS[{model!r}]": value
+        for model, value in settings.GAITU_MODEL_TRANSPORTS.items()
+    }
+    allowed = ("auto", *NAMES)
+    return [
+        Warning(
+            f"{name} is {value!r}, which is not an API Gaitu speaks; the model's default is used.",
+            hint=f"Use one of {', '.join(allowed)}.",
+            id="gaitu.W011",
+        )
+        for name, value in named.items()
+        if value not in allowed
     ]

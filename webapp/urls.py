@@ -28,4 +28,5 @@ urlpatterns = [
     path("", include("studio.urls")),
     path("", include("exports.urls")),
     path("", include("instructions.urls")),
+    path("", include("providers.urls")),
 ]

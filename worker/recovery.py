@@ -21,6 +21,7 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from editor.models import Edit
+from providers.health import prune as forget_old_calls
 from webhooks.tasks import enqueue_overdue
 
 from .models import Sweep, WorkerProcess
@@ -60,6 +61,7 @@ def recover_interrupted() -> int:
     WorkerProcess.objects.exclude(name__in=alive).delete()
     start_lost_turns()
     enqueue_overdue()  # webhook deliveries whose job went with a worker
+    forget_old_calls()  # the providers' health is kept a day
     return len(orphans)
 
 

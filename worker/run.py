@@ -14,20 +14,22 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from PIL import Image
 
-from editor.gateways import configured_gateway, download_allow_hosts
+from editor.gateways import download_allow_hosts
 from editor.model_options import style_for
 from editor.models import Edit, ResultImage, SourceImage
-from gateway import fetch, transport_for
+from gateway import fetch
 from gateway.chat.client import RAW_REPLY_LIMIT
 from gateway.chat.reply import describe_image_ref
 from gateway.failures import Failure, GatewayFailure
+from gateway.fallback import Route, Switch, send_with_fallback
 from gateway.fetch import FetchedImage, FetchError, fetch_image
 from gateway.options import RequestOptions
-from gateway.retries import send_with_retries
 from gateway.transport import ImageRequest, Outcome, ParsedReply, Picture
 from imaging import shape_with_still, thumbnail_of
+from imaging.masks import mask_as_sent
 from imaging.shape import decode_still, display_of
 from imaging.types import EXTENSIONS
+from providers.routing import record_call, routes_for
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +69,9 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
     """Ask the gateway; the reply with its images, or None when the edit ended otherwise."""
     # No sources: a picture made from the words alone, through the same path (no stills, no
     # cleaning, no pictures in the request).
-    pictures, sources = [], list(edit.sources.all())
+    pictures: list[Picture] = []
+    sources = list(edit.sources.all())
+    mask: bytes | None = None
     # The stills the display renditions are made of, while the gateway works: decoded once.
     stills: list[tuple[SourceImage, Image.Image]] = []
     for source in sources:
@@ -76,6 +80,10 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
                 payload, content_type, still = shape_with_still(
                     original, settings.GAITU_SEND_MAX_SIDE
                 )
+            if source.mask and not pictures:
+                # Painted on the picture at its own size; sent at the size it is sent at.
+                with source.mask.open("rb") as painted:
+                    mask = mask_as_sent(painted, still.size)
         except (OSError, SyntaxError, ValueError) as exc:
             # Damage inside a JPEG shows only when it is decoded, here: the request checked
             # no more than its end.
@@ -94,8 +102,9 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
         pictures,
         RequestOptions.from_json(edit.options),
         style_for(edit.model),
+        mask,
     )
-    del pictures
+    del pictures, mask
     # Asking the gateway does not need the originals' metadata gone, nor their display
     # renditions: both are written while it works, rather than before, and kept after.
     cleaned: list[tuple[SourceImage, str]] = []
@@ -168,14 +177,22 @@ def _ask(
     def on_retry(attempt: int, max_attempts: int, problem: Failure, delay: float) -> None:
         edit.report_retry(attempt)
 
+    def on_switch(switch: Switch) -> None:
+        watch.stop_if_canceled()  # a canceled request fails too, and goes nowhere else
+        edit.record_switch(switch.left, switch.to, switch.after)
+
+    def on_call(route: Route, seconds: float, problem: Failure | None) -> None:
+        if not watch.canceled:  # a request the person ended says nothing of the provider
+            record_call(route, edit.model, seconds, problem)
+
     try:
-        gateway = configured_gateway()
-        outcome = send_with_retries(
-            transport_for(gateway),
+        route, outcome = send_with_fallback(
+            routes_for(edit.model),
             request,
-            max_attempts=gateway.max_attempts,
             on_progress=on_progress,
             on_retry=on_retry,
+            on_switch=on_switch,
+            on_call=on_call,
             client=client,
             sleep=watch.sleep,
         )
@@ -187,6 +204,7 @@ def _ask(
         Edit.objects.filter(pk=edit.pk).update(raw_reply=exc.raw_text)
         edit.fail(exc.failure.code, exc.failure.detail, exc.failure.reason)
         return None
+    edit.record_provider(route.name, route.config.transport)
     Edit.objects.filter(pk=edit.pk).update(raw_reply=outcome.raw_text, usage=outcome.usage)
     reply = outcome.reply
     if watch.canceled:
@@ -214,21 +232,27 @@ def _ask_side_by_side(edit: Edit, request: ImageRequest, watch: "EditWatch") -> 
     """
     count = request.options.n
     one_picture = replace(request, options=replace(request.options, n=1))
-    gateway = configured_gateway()
-    transport = transport_for(gateway)
+    routes = routes_for(edit.model)
     heard = _Heard(count)
+
+    def on_switch(switch: Switch) -> None:
+        watch.stop_if_canceled()
+        heard.switched(switch)
 
     def ask(index: int) -> Outcome:
         with watch.open_client() as client:
-            return send_with_retries(
-                transport,
+            route, outcome = send_with_fallback(
+                routes,
                 one_picture,
-                max_attempts=gateway.max_attempts,
                 on_progress=lambda reply: heard.progress(index, reply),
                 on_retry=lambda attempt, *_: heard.retry(index, attempt),
+                on_switch=on_switch,
+                on_call=heard.called,
                 client=client,
                 sleep=watch.sleep,
             )
+            heard.served_by(route)
+            return outcome
 
     with ThreadPoolExecutor(count, thread_name_prefix=f"ask-{edit.pk}") as requests:
         asked = [requests.submit(ask, index) for index in range(count)]
@@ -237,6 +261,9 @@ def _ask_side_by_side(edit: Edit, request: ImageRequest, watch: "EditWatch") -> 
             pending = wait(pending, timeout=SIDE_BY_SIDE_REPORT_EVERY).not_done
             if not watch.canceled:
                 heard.report(edit)
+    if not watch.canceled:
+        heard.report(edit)
+        heard.record_calls(edit.model)
     answers: list[Outcome | GatewayFailure] = []
     for future in asked:
         try:
@@ -310,6 +337,30 @@ class _Heard:
         self._replies: list[ParsedReply | None] = [None] * count
         self._attempt = 0
         self._reported_attempt = 0
+        self._switches: list[Switch] = []
+        self._reported_switches = 0
+        self._calls: list[tuple[Route, float, Failure | None]] = []
+        self._served_by: Route | None = None
+
+    def switched(self, switch: Switch) -> None:
+        with self._lock:
+            if switch not in self._switches:  # the same move by several requests, said once
+                self._switches.append(switch)
+
+    def called(self, route: Route, seconds: float, problem: Failure | None) -> None:
+        with self._lock:
+            self._calls.append((route, seconds, problem))
+
+    def served_by(self, route: Route) -> None:
+        with self._lock:
+            self._served_by = self._served_by or route
+
+    def record_calls(self, model: str) -> None:
+        """Each provider call, for its health: written from the edit's thread at the end."""
+        with self._lock:
+            calls, self._calls = self._calls, []
+        for route, seconds, problem in calls:
+            record_call(route, model, seconds, problem)
 
     def progress(self, index: int, reply: ParsedReply) -> None:
         with self._lock:
@@ -324,6 +375,13 @@ class _Heard:
         with self._lock:
             replies = [reply for reply in self._replies if reply is not None]
             attempt = self._attempt
+            switches = self._switches[self._reported_switches :]
+            self._reported_switches = len(self._switches)
+            served_by, self._served_by = self._served_by, None
+        for switch in switches:
+            edit.record_switch(switch.left, switch.to, switch.after)
+        if served_by is not None:
+            edit.record_provider(served_by.name, served_by.config.transport)
         if attempt > self._reported_attempt:
             self._reported_attempt = attempt
             edit.report_retry(attempt)
@@ -344,7 +402,7 @@ def _download(
     other links give pictures, and fails the edit only when no link does. A link whose download
     went wrong fails it at once: Retry may bring that picture yet.
     """
-    allow_hosts = download_allow_hosts(configured_gateway())
+    allow_hosts = download_allow_hosts([route.config for route in routes_for(edit.model)])
     fetched = []
     refused: list[tuple[str, FetchError]] = []
     for ref in links:
@@ -441,6 +499,9 @@ class EditWatch:
     def sleep(self, seconds: float) -> None:
         """Wait between gateway attempts, but not past a cancel."""
         self._stop.wait(seconds)
+        self.stop_if_canceled()
+
+    def stop_if_canceled(self) -> None:
         if self.canceled:
             raise GatewayFailure(Failure("interrupted"))
 

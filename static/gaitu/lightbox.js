@@ -35,6 +35,7 @@
     this.scaleOutput = dialog.querySelector("[data-lightbox-scale]");
     this.counter = dialog.querySelector("[data-lightbox-counter]");
     this.counterLabel = dialog.querySelector("[data-lightbox-counter-label]");
+    this.paint = dialog.querySelector("[data-lightbox-paint]");
     this.items = Array.prototype.slice.call(dialog.querySelectorAll("[data-lightbox-item]"));
     this.index = 0;
     this.size = { width: 0, height: 0 };
@@ -71,6 +72,9 @@
       if (!dialog.open) return;
       if (event.altKey || event.ctrlKey || event.metaKey) return;
       if (event.target === self.handle) return; // its arrows move the split (below)
+      // A key in another dialog above this one (the mask brush, mask.js) is that dialog's.
+      var other = event.target.closest && event.target.closest("dialog");
+      if (other && other !== dialog) return;
       var key = event.key;
       if (key === "ArrowLeft" || key === "ArrowRight") {
         if (self.items.length < 2) return;
@@ -183,6 +187,22 @@
     this.zoom = 1;
     this.layout();
     this.loaded();
+    this.pointPaint();
+  };
+
+  // "Paint a mask and edit again" is about the picture shown: the original when it is shown
+  // alone, else the result (mask.js paints it on the studio page; elsewhere it is a link).
+  Lightbox.prototype.pointPaint = function () {
+    var paint = this.paint;
+    if (!paint) return;
+    var item = this.items[this.index];
+    var source = this.dialog.dataset.view === "before" && paint.dataset.sourceSrc;
+    paint.dataset.paintKind = source ? "source" : "result";
+    paint.href = source ? paint.dataset.sourceHref : item.dataset.paintHref;
+    paint.dataset.paintSrc = source ? paint.dataset.sourceSrc : item.dataset.src;
+    paint.dataset.paintParent = item.dataset.paintParent;
+    paint.dataset.paintName = source ? paint.dataset.sourceName : "";
+    paint.textContent = source ? paint.dataset.sourceWords : paint.dataset.resultWords;
   };
 
   // While a picture is still coming, or could not come, the status line says so.
@@ -207,6 +227,7 @@
     });
     this.loaded();
     this.place();
+    this.pointPaint();
   };
 
   // ---- Zoom and pan: the stage is the picture at its fitting size, scaled by `zoom`. ----

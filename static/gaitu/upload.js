@@ -315,9 +315,17 @@
   }
 
   // Pictures handed over by other scripts (the share target, share-target.js): added as
-  // if dropped, by the same rules.
+  // if dropped, by the same rules. With `first` (an original a mask was painted on, mask.js)
+  // they go before those chosen already: the mask belongs to the first picture.
   document.addEventListener("gaitu:add-files", function (event) {
     var input = uploadInput();
-    if (input && event.detail && event.detail.files) addFiles(input, event.detail.files);
+    if (!input || !event.detail || !event.detail.files) return;
+    if (event.detail.first) {
+      var chosen = Array.prototype.slice.call(input.files);
+      setFiles(input, []);
+      addFiles(input, Array.prototype.slice.call(event.detail.files).concat(chosen));
+    } else {
+      addFiles(input, event.detail.files);
+    }
   });
 })();

@@ -28,6 +28,7 @@ SHELL_FILES = [
     "gaitu/share.css",
     "gaitu/batch.css",
     "gaitu/instructions.css",
+    "gaitu/mask.css",
     "gaitu/gaitu.js",
     "gaitu/upload.js",
     "gaitu/compare.js",

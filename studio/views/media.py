@@ -22,6 +22,9 @@ MEDIA_KINDS = {"source", "result"}
 
 # "display": the before/after's rendition of at most 1600 px (imaging.shape.DISPLAY_SIDE).
 MEDIA_VARIANTS = {"full", "display", "thumb", "download"}
+# The mask painted on an edit's first original: its owner's alone, never on a share page
+# (share.py takes MEDIA_VARIANTS only), so a shared link says nothing of what was asked.
+MASK_VARIANT = "mask"
 
 
 MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
@@ -45,10 +48,31 @@ def media(
 ) -> HttpResponseBase:
     """A picture of an edit, for its owner only (by session or API token)."""
     user = requesting_user(request)
-    if user is None or kind not in MEDIA_KINDS or variant not in MEDIA_VARIANTS:
+    if user is None or kind not in MEDIA_KINDS:
+        raise Http404
+    if kind == "source" and variant == MASK_VARIANT:
+        source = get_object_or_404(
+            SourceImage, edit_id=edit_id, edit__owner=user, position=position
+        )
+        return mask_response(source)
+    if variant not in MEDIA_VARIANTS:
         raise Http404
     image = stored_picture(kind, edit_id=edit_id, edit__owner=user, position=position)
     return picture_response(image, kind, variant, shared=False)
+
+
+def mask_response(source: SourceImage) -> HttpResponseBase:
+    """The mask painted on an original (a PNG, transparent where to change), or 404."""
+    if not source.mask:
+        raise Http404
+    try:
+        stored = open_stream(source.mask.storage, source.mask.name or "")
+    except OSError:  # gone from the store
+        raise Http404 from None
+    response = StreamedFileResponse(
+        stored.body, content_type="image/png", filename=source.mask.name or ""
+    )
+    return _with_headers(response, stored, OWNER_CACHE)
 
 
 def stored_picture(kind: str, **lookup: object) -> SourceImage | ResultImage:

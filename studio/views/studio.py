@@ -84,7 +84,9 @@ def _submit_from_studio(request: AuthenticatedHtmxRequest) -> HttpResponse:
     else:
         pictures_sent = True
         try:
-            files = {"images": request.FILES.getlist("images")}
+            files: dict[str, object] = {"images": request.FILES.getlist("images")}
+            if "mask" in request.FILES:  # painted on the first picture (static/gaitu/mask.js)
+                files["mask"] = request.FILES["mask"]
             pictures_sent = bool(files["images"])
             form = EditForm(request.POST, files, owner=request.user)
             if form.is_valid():

@@ -21,6 +21,7 @@ APPS = [
     "webapp",
     "webhooks",
     "instructions",
+    "providers",
 ]
 PRODUCT = PURE_PACKAGES + APPS
 

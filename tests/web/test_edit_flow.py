@@ -86,10 +86,10 @@ def test_a_failed_download_is_retried_without_a_second_generation(
     from worker import run
 
     generations = []
-    real_request, real_fetch = run.send_with_retries, fetch.fetch_image
+    real_request, real_fetch = run.send_with_fallback, fetch.fetch_image
     monkeypatch.setattr(
         run,
-        "send_with_retries",
+        "send_with_fallback",
         lambda *a, **k: generations.append(1) or real_request(*a, **k),
     )
 

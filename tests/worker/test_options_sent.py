@@ -142,6 +142,9 @@ def gateway(settings):
         settings.GAITU_API_BASE = server.url
         settings.GAITU_API_KEY = "sk-test-not-real"
         settings.GAITU_STREAM = stream
+        # What is sent through chat completions, for every model (gpt-image-1 would
+        # otherwise go through the images API: gateway/transports.py).
+        settings.GAITU_TRANSPORT = "chat"
         return server
 
     yield gateway

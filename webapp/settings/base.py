@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "exports",
     "instructions",
     "webhooks",
+    "providers",
 ]
 
 # Every middleware here is async-capable, so under uvicorn (ASGI) a request goes through the

@@ -66,6 +66,16 @@ GAITU_EXTRA_BODY: dict[str, object] = env.json_object("GAITU_EXTRA_BODY")
 # How models take sizes, several results and quality, by name or prefix ending in "*"
 # (editor/model_options.py), e.g. {"my-image-model": {"size": "size", "n": "n", "quality": true}}.
 GAITU_MODEL_OPTIONS: dict[str, dict] = env.json_object("GAITU_MODEL_OPTIONS")
+# Which API the environment's gateway is spoken to through: "auto" (by model name,
+# gateway/transports.py: gpt-image-*, dall-e-*, Seedream through the images API, the rest
+# through chat completions), or "chat", "images" or "gemini" for every model.
+GAITU_TRANSPORT: str = env.str("GAITU_TRANSPORT", "auto")
+# Per model, the API to use, over GAITU_TRANSPORT: e.g. {"nano-banana": "gemini"}. (Unset, the
+# demo gateway serves its Gemini model through Gemini's own API: providers/routing.py.)
+GAITU_MODEL_TRANSPORTS: dict[str, str] = env.json_object("GAITU_MODEL_TRANSPORTS")
+# Fernet keys that encrypt the providers' API keys at rest, comma separated: the first
+# encrypts, all decrypt (providers/secrets.py). Unset: a key derived from SECRET_KEY.
+GAITU_PROVIDER_KEYS: list[str] = env.list("GAITU_PROVIDER_KEYS", [])
 # Long side of the picture sent upstream, in pixels.
 GAITU_SEND_MAX_SIDE: int = env.int("GAITU_SEND_MAX_SIDE", 2048)
 # Seconds to connect to the gateway.
