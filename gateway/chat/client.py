@@ -8,13 +8,14 @@ import base64
 import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import httpx
 
-from .. import fetch
+from .. import fetch, http
 from ..config import GatewayConfig
 from ..failures import Failure, GatewayFailure
+from ..http import ERROR_BODY_LIMIT, REPLY_BODY_LIMIT, USER_AGENT
 from ..masks import visible_mask, with_mask_sentence
 from ..options import DEFAULT, DEFAULT_STYLE, RATIOS, ModelStyle, RequestOptions, pixels_for
 from ..retries import TRANSIENT_STATUSES, parse_retry_after
@@ -24,9 +25,7 @@ from .sse import iter_sse_data
 
 logger = logging.getLogger(__name__)
 
-USER_AGENT = "Gaitu/1.0"
-ERROR_BODY_LIMIT = 64 * 2**10
-REPLY_BODY_LIMIT = 96 * 2**20  # a non-streamed reply may carry several MB of base64 images
+# USER_AGENT, ERROR_BODY_LIMIT and REPLY_BODY_LIMIT are gateway.http's, shared by the transports.
 RAW_REPLY_LIMIT = 256 * 2**10
 PROGRESS_INTERVAL = 0.4  # seconds between progress reports while streaming
 
@@ -139,10 +138,6 @@ def failure(code: str, detail: str = "") -> Failure:
     return Failure(code, detail)
 
 
-class _DeadlinePassed(Exception):
-    pass
-
-
 def request_edit(
     gateway: GatewayConfig,
     payload: dict,
@@ -166,62 +161,41 @@ def _request_once(
     on_progress: ProgressCallback | None,
     client: httpx.Client | None,
 ) -> Outcome:
-    own_client = client is None
-    client = client or httpx.Client(trust_env=False, verify=fetch.TLS_VERIFY)
-    reading = _Reading(ReplyAccumulator(), time.monotonic() + gateway.total_timeout, on_progress)
-    timeout = httpx.Timeout(
-        connect=gateway.connect_timeout,
-        read=gateway.read_timeout,
-        write=gateway.read_timeout,
-        pool=gateway.connect_timeout,
-    )
-    headers = {
-        "Authorization": f"Bearer {gateway.api_key}",
-        "Accept": "text/event-stream" if gateway.stream else "application/json",
-        "User-Agent": USER_AGENT,
-    }
+    reading = _Reading(ReplyAccumulator(), http.deadline_after(gateway.total_timeout), on_progress)
+    headers = {"Authorization": f"Bearer {gateway.api_key}", **http.reply_headers(gateway.stream)}
     try:
-        with client.stream(
-            "POST", gateway.completions_url, json=payload, headers=headers, timeout=timeout
-        ) as response:
+        with (
+            http.reaching(gateway, client) as client,
+            client.stream(
+                "POST",
+                gateway.completions_url,
+                json=payload,
+                headers=headers,
+                timeout=http.timeouts(gateway),
+            ) as response,
+        ):
             reading.read(response)
-    except httpx.ConnectTimeout:
-        raise GatewayFailure(
-            failure("timeout", f"could not connect within {gateway.connect_timeout:g} s"),
-            retryable=True,
-        ) from None
-    except httpx.ConnectError as exc:
-        raise GatewayFailure(failure("connection_failed", _describe(exc)), retryable=True) from None
-    except (httpx.TimeoutException, _DeadlinePassed) as exc:
+    except http.TIMED_OUT as exc:
         if kept := reading.partial_outcome():
             return kept
         if reading.accumulator.error:  # what the gateway said went wrong, before it went quiet
             raise _in_band_failure(reading.accumulator, reading.outcome()) from None
-        if isinstance(exc, _DeadlinePassed):
-            reason, retryable = f"no complete reply within {gateway.total_timeout:g} s", False
-        else:
-            reason = f"the gateway sent nothing for {gateway.read_timeout:g} s"
-            retryable = not reading.received  # silent from the start: nothing was generated
-        raise GatewayFailure(
-            failure("timeout", reason),
+        raise http.timed_out(
+            gateway,
+            exc,
             reading.raw(),
-            retryable=retryable,
+            silent=not reading.received,  # silent from the start: nothing was generated
             output_started=reading.output_started,
         ) from None
-    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.StreamClosed) as exc:
+    except http.DROPPED as exc:
         # The connection dropped mid-reply: images already received are still good.
         if kept := reading.partial_outcome():
             return kept
         if reading.accumulator.error:  # e.g. OpenRouter's error chunk, then the line cut
             raise _in_band_failure(reading.accumulator, reading.outcome()) from None
-        raise GatewayFailure(
-            failure("connection_failed", f"connection closed mid-reply ({_describe(exc)})"),
-            reading.raw(),
-            output_started=reading.output_started,
+        raise http.connection_closed(
+            exc, reading.raw(), output_started=reading.output_started
         ) from None
-    finally:
-        if own_client:
-            client.close()
     outcome = reading.outcome()
     if reading.accumulator.failed_in_band and not outcome.reply.images:
         raise _in_band_failure(reading.accumulator, outcome)
@@ -270,7 +244,7 @@ class _Reading:
         content_type = response.headers.get("content-type", "")
         self.status = response.status_code
         if response.status_code >= 400:
-            body = self._read_capped(response, ERROR_BODY_LIMIT)
+            body = http.read_capped(response, ERROR_BODY_LIMIT, self.deadline, self._count_received)
             raise GatewayFailure(
                 classify_http_error(response.status_code, body, content_type),
                 retryable=response.status_code in TRANSIENT_STATUSES,
@@ -280,7 +254,7 @@ class _Reading:
         if "text/event-stream" in content_type:
             self._read_stream(response)
             return
-        body = self._read_capped(response, REPLY_BODY_LIMIT)
+        body = http.read_capped(response, REPLY_BODY_LIMIT, self.deadline, self._count_received)
         try:
             parsed = json.loads(body)
         except ValueError:
@@ -294,7 +268,7 @@ class _Reading:
 
     def _read_stream(self, response: httpx.Response) -> None:
         last_report = 0.0
-        for data in iter_sse_data(self._lines(response)):
+        for data in iter_sse_data(http.lines_until(response, self.deadline, self._count_received)):
             try:
                 chunk = json.loads(data)
             except ValueError:
@@ -308,23 +282,8 @@ class _Reading:
                 last_report = now
                 self.on_progress(self.accumulator.result(complete=False))
 
-    def _lines(self, response: httpx.Response) -> Iterator[str]:
-        for line in response.iter_lines():
-            self.received += len(line) + 1
-            if time.monotonic() > self.deadline:
-                raise _DeadlinePassed
-            yield line
-
-    def _read_capped(self, response: httpx.Response, limit: int) -> str:
-        received = bytearray()
-        for chunk in response.iter_bytes():
-            self.received += len(chunk)
-            if time.monotonic() > self.deadline:
-                raise _DeadlinePassed
-            received += chunk
-            if len(received) > limit:
-                break
-        return received[:limit].decode(response.encoding or "utf-8", errors="replace")
+    def _count_received(self, size: int) -> None:
+        self.received += size
 
     def partial_outcome(self) -> Outcome | None:
         outcome = self.outcome()
@@ -343,10 +302,6 @@ class _Reading:
             error = json.dumps(self.accumulator.error, ensure_ascii=False, default=str)
             said.append(f"\n[error] {error}")
         return elide_data_uris("".join(said))[:RAW_REPLY_LIMIT]
-
-
-def _describe(exc: Exception) -> str:
-    return str(exc) or type(exc).__name__
 
 
 def list_models(gateway: GatewayConfig, timeout: float = 3.0) -> list[str]:

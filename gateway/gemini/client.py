@@ -13,18 +13,16 @@ from urllib.parse import quote
 
 import httpx
 
-from .. import fetch
-from ..chat.client import USER_AGENT
+from .. import http
 from ..chat.sse import iter_sse_data
 from ..config import GatewayConfig
 from ..failures import Failure, GatewayFailure
+from ..http import ERROR_BODY_LIMIT, REPLY_BODY_LIMIT
 from ..masks import visible_mask, with_mask_sentence
 from ..retries import TRANSIENT_STATUSES, parse_retry_after
 from ..transport import ImageRequest, Outcome, ParsedReply, ProgressCallback, keeping_key_out
 from .reply import GeminiReply, classify_error, error_status, nearest_ratio
 
-ERROR_BODY_LIMIT = 64 * 2**10
-REPLY_BODY_LIMIT = 96 * 2**20  # a whole reply carries its pictures as base64
 PROGRESS_INTERVAL = 0.4  # seconds between progress reports while streaming
 
 # The aspect ratios Gemini's image models take (imageConfig.aspectRatio); any other is a 400.
@@ -104,10 +102,6 @@ def request_url(config: GatewayConfig, model: str) -> str:
     return f"{config.gemini_root}/models/{name}:{method}"
 
 
-class _DeadlinePassed(Exception):
-    pass
-
-
 def _request_once(
     config: GatewayConfig,
     model: str,
@@ -115,19 +109,8 @@ def _request_once(
     on_progress: ProgressCallback | None,
     client: httpx.Client | None,
 ) -> Outcome:
-    own_client = client is None
-    client = client or httpx.Client(trust_env=False, verify=fetch.TLS_VERIFY)
-    reading = _Reading(time.monotonic() + config.total_timeout, on_progress)
-    timeout = httpx.Timeout(
-        connect=config.connect_timeout,
-        read=config.read_timeout,
-        write=config.read_timeout,
-        pool=config.connect_timeout,
-    )
-    headers = {
-        "Accept": "text/event-stream" if config.stream else "application/json",
-        "User-Agent": USER_AGENT,
-    }
+    reading = _Reading(http.deadline_after(config.total_timeout), on_progress)
+    headers = http.reply_headers(config.stream)
     # Without alt=sse, streamGenerateContent answers with one JSON array at the end.
     params = {"alt": "sse"} if config.stream else {}
     if config.gemini_key_in == "query":
@@ -137,51 +120,33 @@ def _request_once(
     # The URL (which may hold the key) goes into no message below: the failures name what
     # happened, not where.
     try:
-        with client.stream(
-            "POST",
-            request_url(config, model),
-            params=params,
-            json=body,
-            headers=headers,
-            timeout=timeout,
-        ) as response:
+        with (
+            http.reaching(config, client) as client,
+            client.stream(
+                "POST",
+                request_url(config, model),
+                params=params,
+                json=body,
+                headers=headers,
+                timeout=http.timeouts(config),
+            ) as response,
+        ):
             reading.read(response)
-    except httpx.ConnectTimeout:
-        raise GatewayFailure(
-            Failure("timeout", f"could not connect within {config.connect_timeout:g} s"),
-            retryable=True,
-        ) from None
-    except httpx.ConnectError as exc:
-        raise GatewayFailure(Failure("connection_failed", _describe(exc)), retryable=True) from None
-    except (httpx.TimeoutException, _DeadlinePassed) as exc:
+    except http.TIMED_OUT as exc:
         if kept := reading.partial_outcome():
             return kept
-        if isinstance(exc, _DeadlinePassed):
-            reason = f"no complete reply within {config.total_timeout:g} s"
-        else:
-            reason = f"the gateway sent nothing for {config.read_timeout:g} s"
         started = reading.started
-        raise GatewayFailure(
-            Failure("timeout", reason),
-            reading.raw(),
-            # Silent from the start, nothing was generated and asking again costs nothing.
-            retryable=not started and not isinstance(exc, _DeadlinePassed),
-            output_started=started,
+        # Silent from the start, nothing was generated and asking again costs nothing.
+        raise http.timed_out(
+            config, exc, reading.raw(), silent=not started, output_started=started
         ) from None
-    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.StreamClosed) as exc:
+    except http.DROPPED as exc:
         # The connection dropped mid-reply: pictures already received are still good.
         if kept := reading.partial_outcome():
             return kept
-        raise GatewayFailure(
-            Failure("connection_failed", f"connection closed mid-reply ({_describe(exc)})"),
-            reading.raw(),
-            output_started=reading.started,
-        ) from None
+        raise http.connection_closed(exc, reading.raw(), output_started=reading.started) from None
     except httpx.HTTPError as exc:
-        raise GatewayFailure(Failure("connection_failed", _describe(exc))) from None
-    finally:
-        if own_client:
-            client.close()
+        raise GatewayFailure(Failure("connection_failed", http.describe(exc))) from None
     return reading.outcome()
 
 
@@ -199,7 +164,7 @@ class _Reading:
     def read(self, response: httpx.Response) -> None:
         content_type = response.headers.get("content-type", "")
         if response.status_code >= 400:
-            body = self._read_capped(response, ERROR_BODY_LIMIT)
+            body = http.read_capped(response, ERROR_BODY_LIMIT, self.deadline)
             problem, delay = classify_error(response.status_code, body, content_type)
             header_delay = parse_retry_after(response.headers.get("retry-after"))
             raise GatewayFailure(
@@ -210,9 +175,10 @@ class _Reading:
                 status=response.status_code,
             )
         if "text/event-stream" in content_type:
-            self._feed_events(self._lines(response))
+            # Even a keep-alive says the model is at work on this request by now.
+            self._feed_events(http.lines_until(response, self.deadline, self._mark_started))
         else:
-            body = self._read_capped(response, REPLY_BODY_LIMIT, started=True)
+            body = http.read_capped(response, REPLY_BODY_LIMIT, self.deadline, self._mark_started)
             if body.lstrip().startswith(("data:", ":")):  # a stream not labelled as one
                 self._feed_events(iter(body.splitlines()))
             else:
@@ -279,24 +245,8 @@ class _Reading:
             output_started=answered,
         )
 
-    def _lines(self, response: httpx.Response) -> Iterator[str]:
-        for line in response.iter_lines():
-            # Even a keep-alive says the model is at work on this request by now.
-            self.started = True
-            if time.monotonic() > self.deadline:
-                raise _DeadlinePassed
-            yield line
-
-    def _read_capped(self, response: httpx.Response, limit: int, started: bool = False) -> str:
-        received = bytearray()
-        for chunk in response.iter_bytes():
-            self.started = self.started or started
-            if time.monotonic() > self.deadline:
-                raise _DeadlinePassed
-            received += chunk
-            if len(received) > limit:
-                break
-        return received[:limit].decode(response.encoding or "utf-8", errors="replace")
+    def _mark_started(self, _size: int) -> None:
+        self.started = True
 
     def partial_outcome(self) -> Outcome | None:
         outcome = self.outcome()
@@ -317,7 +267,3 @@ def _error_record(body: str) -> str:
     except ValueError:
         return body[:ERROR_BODY_LIMIT]
     return probe.raw() or body[:ERROR_BODY_LIMIT]
-
-
-def _describe(exc: Exception) -> str:
-    return str(exc) or type(exc).__name__

@@ -10,7 +10,6 @@ Failure, classified the way the chat transport classifies them.
 
 import json
 import re
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -18,11 +17,12 @@ from fnmatch import fnmatchcase
 
 import httpx
 
-from .. import fetch
-from ..chat.client import ERROR_BODY_LIMIT, RAW_REPLY_LIMIT, REPLY_BODY_LIMIT, USER_AGENT
+from .. import http
+from ..chat.client import RAW_REPLY_LIMIT
 from ..chat.reply import classify_http_error, elide_data_uris
 from ..config import GatewayConfig
 from ..failures import Failure, GatewayFailure
+from ..http import ERROR_BODY_LIMIT, REPLY_BODY_LIMIT
 from ..options import pixel_size, pixels_for
 from ..retries import TRANSIENT_STATUSES, parse_retry_after
 from ..transport import ImageRequest, Outcome, ParsedReply, ProgressCallback, keeping_key_out
@@ -170,10 +170,6 @@ def _form_value(value: object) -> str:
     return str(value)
 
 
-class _DeadlinePassed(Exception):
-    pass
-
-
 def send_call(
     config: GatewayConfig,
     call: ImagesCall,
@@ -200,59 +196,34 @@ def _send_once(
     client: httpx.Client | None,
     wanted: int,
 ) -> Outcome:
-    own_client = client is None
-    client = client or httpx.Client(trust_env=False, verify=fetch.TLS_VERIFY)
-    reading = _Reading(call, time.monotonic() + config.total_timeout, on_progress, wanted)
-    timeout = httpx.Timeout(
-        connect=config.connect_timeout,
-        read=config.read_timeout,
-        write=config.read_timeout,
-        pool=config.connect_timeout,
-    )
-    headers = {
-        "Authorization": f"Bearer {config.api_key}",
-        "Accept": "text/event-stream" if call.stream else "application/json",
-        "User-Agent": USER_AGENT,
-    }
+    reading = _Reading(call, http.deadline_after(config.total_timeout), on_progress, wanted)
+    headers = {"Authorization": f"Bearer {config.api_key}", **http.reply_headers(call.stream)}
     try:
-        with _open(client, call, headers, timeout) as response:
+        with (
+            http.reaching(config, client) as client,
+            _open(client, call, headers, http.timeouts(config)) as response,
+        ):
             reading.read(response)
-    except httpx.ConnectTimeout:
-        raise GatewayFailure(
-            Failure("timeout", f"could not connect within {config.connect_timeout:g} s"),
-            retryable=True,
-        ) from None
-    except httpx.ConnectError as exc:
-        raise GatewayFailure(Failure("connection_failed", _describe(exc)), retryable=True) from None
-    except (httpx.TimeoutException, _DeadlinePassed) as exc:
+    except http.TIMED_OUT as exc:
         if kept := reading.partial_outcome():
             return kept
-        if isinstance(exc, _DeadlinePassed):
-            reason = f"no complete reply within {config.total_timeout:g} s"
-        else:
-            reason = f"the gateway sent nothing for {config.read_timeout:g} s"
-        raise GatewayFailure(
-            Failure("timeout", reason),
-            reading.raw(),
-            # Once a successful reply began, the picture is being made and may be paid for:
-            # never asked for again. Silence before any answer made nothing.
-            retryable=not reading.began and not isinstance(exc, _DeadlinePassed),
-            output_started=reading.began,
+        # Once a successful reply began, the picture is being made and may be paid for:
+        # never asked for again. Silence before any answer made nothing.
+        raise http.timed_out(
+            config, exc, reading.raw(), silent=not reading.began, output_started=reading.began
         ) from None
-    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.StreamClosed) as exc:
+    except http.DROPPED as exc:
         # Pictures already received (a stream of several) are still good.
         if kept := reading.partial_outcome():
             return kept
-        where = "mid-reply" if reading.began else "before any reply"
-        raise GatewayFailure(
-            Failure("connection_failed", f"connection closed {where} ({_describe(exc)})"),
+        # Closed before a successful reply began, nothing was made: it may be asked again.
+        raise http.connection_closed(
+            exc,
             reading.raw(),
+            where="mid-reply" if reading.began else "before any reply",
             retryable=not reading.began,
             output_started=reading.began,
         ) from None
-    finally:
-        if own_client:
-            client.close()
     return reading.outcome()
 
 
@@ -291,7 +262,7 @@ class _Reading:
         content_type = response.headers.get("content-type", "")
         status = response.status_code
         if status >= 400:
-            body = self._read_capped(response, ERROR_BODY_LIMIT)
+            body = http.read_capped(response, ERROR_BODY_LIMIT, self.deadline)
             self._keep_raw(body)
             raise GatewayFailure(
                 classify_http_error(status, body, content_type),
@@ -306,7 +277,7 @@ class _Reading:
             self._report(ParsedReply([], "generating", None, None))
             self._read_stream(response)
             return
-        body = self._read_capped(response, REPLY_BODY_LIMIT)
+        body = http.read_capped(response, REPLY_BODY_LIMIT, self.deadline)
         self._keep_raw(body)
         try:
             parsed = json.loads(body)
@@ -332,7 +303,7 @@ class _Reading:
         self._take_usage(reply.get("usage"))
 
     def _read_stream(self, response: httpx.Response) -> None:
-        for event, data in iter_sse_events(self._lines(response)):
+        for event, data in iter_sse_events(http.lines_until(response, self.deadline)):
             self._keep_raw(data)
             try:
                 chunk = json.loads(data)
@@ -376,22 +347,6 @@ class _Reading:
     def _take_usage(self, usage: object) -> None:
         if isinstance(usage, Mapping) and usage:
             self.usage = dict(usage)
-
-    def _lines(self, response: httpx.Response) -> Iterator[str]:
-        for line in response.iter_lines():
-            if time.monotonic() > self.deadline:
-                raise _DeadlinePassed
-            yield line
-
-    def _read_capped(self, response: httpx.Response, limit: int) -> str:
-        received = bytearray()
-        for chunk in response.iter_bytes():
-            if time.monotonic() > self.deadline:
-                raise _DeadlinePassed
-            received += chunk
-            if len(received) > limit:
-                break
-        return received[:limit].decode(response.encoding or "utf-8", errors="replace")
 
     def _report(self, reply: ParsedReply) -> None:
         if self.on_progress:
@@ -481,7 +436,3 @@ def _error_of(chunk: Mapping) -> Mapping:
 def _elided_field(match: re.Match[str]) -> str:
     size = len(re.sub(r"[^A-Za-z0-9+/]", "", match[2])) * 3 // 4
     return f"{match[1]}<{size} bytes>{match[3]}"
-
-
-def _describe(exc: Exception) -> str:
-    return str(exc) or type(exc).__name__

@@ -18,13 +18,13 @@ from playwright.sync_api import expect
 from tests.support.accessibility import add_axe, assert_accessible
 from tests.support.factories import image_bytes
 from tests.support.studio_browser import (  # noqa: F401 (fixtures are found by name)
-    VIOLATIONS_JS,
     api_edit,
     browser,
     contexts,
     expect_loaded,
     live,
     newest_card,
+    no_violations,
     reload_studio,
     sign_in,
 )
@@ -34,20 +34,6 @@ PICTURE = (2400, 1600)
 PHONE = {"width": 390, "height": 844}
 AFTER = "[data-lightbox-after]"
 BEFORE = "[data-lightbox-before]"
-
-
-@pytest.fixture
-def no_violations(contexts):
-    """Every page of the test, watched for Content Security Policy violations."""
-    violations: list[dict] = []
-
-    def watch(context) -> None:
-        context.expose_binding("gaituViolation", lambda _source, report: violations.append(report))
-        context.add_init_script(VIOLATIONS_JS)
-
-    contexts.watchers.append(watch)
-    yield
-    assert violations == []
 
 
 def big_edit(client, instruction: str) -> dict:

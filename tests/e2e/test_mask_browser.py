@@ -20,13 +20,13 @@ from tests.support.accessibility import add_axe, assert_accessible
 from tests.support.factories import image_bytes
 from tests.support.studio_browser import (  # noqa: F401 (fixtures are found by name)
     EDIT_TIMEOUT,
-    VIOLATIONS_JS,
     api_edit,
     browser,
     contexts,
     expect_succeeded,
     live,
     newest_card,
+    no_violations,
     reload_studio,
     sign_in,
 )
@@ -60,20 +60,6 @@ PAINTED_JS = """(canvas) => {
   for (let i = 3; i < data.length; i += 4) if (data[i] >= 128) painted += 1;
   return painted;
 }"""
-
-
-@pytest.fixture
-def no_violations(contexts):
-    """Every page of the test, watched for Content Security Policy violations."""
-    violations: list[dict] = []
-
-    def watch(context) -> None:
-        context.expose_binding("gaituViolation", lambda _source, report: violations.append(report))
-        context.add_init_script(VIOLATIONS_JS)
-
-    contexts.watchers.append(watch)
-    yield
-    assert violations == []
 
 
 def picture_file(name="photo.png", size=PICTURE) -> dict:

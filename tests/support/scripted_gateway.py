@@ -5,7 +5,8 @@ exercised as they are against a real gateway: chunked bodies, pauses, cut connec
 
 Each request is kept in `requests`, in order, as a dict: "method", "path", "query" (the raw
 query string), "headers", "body" (the raw bytes) and "json" (the parsed body, or None when it
-is not JSON: a multipart form, say; form_parts() reads those).
+is not JSON: a multipart form, say; form_parts() reads those); a subclass may keep another
+shape by overriding keep().
 """
 
 import json
@@ -108,6 +109,10 @@ class ScriptedGateway(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
 
+    def keep(self, request: dict) -> object:
+        """What `requests` keeps of a request: the dict itself (a subclass may keep another)."""
+        return request
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: ScriptedGateway
@@ -124,14 +129,16 @@ class _Handler(BaseHTTPRequestHandler):
             parsed = None
         target = urlsplit(self.path)
         self.server.requests.append(
-            {
-                "method": self.command,
-                "path": target.path,
-                "query": target.query,
-                "headers": dict(self.headers),
-                "body": body,
-                "json": parsed,
-            }
+            self.server.keep(
+                {
+                    "method": self.command,
+                    "path": target.path,
+                    "query": target.query,
+                    "headers": dict(self.headers),
+                    "body": body,
+                    "json": parsed,
+                }
+            )
         )
         index = min(len(self.server.requests), len(self.server.responses)) - 1
         script = self.server.responses[index]

@@ -1,6 +1,7 @@
 """What the studio's browser tests share: one running Gaitu and one Chromium per test module,
-people who sign in through the login form, and helpers that drop, paste and wait like a
-person would. Imported by test_studio_browser.py and test_gallery_browser.py."""
+people who sign in through the login form, helpers that drop, paste and wait like a person
+would, and a watch on Content Security Policy violations (no_violations). Imported by the
+studio's, gallery's, mask brush's and lightbox's browser tests, among others."""
 
 import base64
 import re
@@ -82,6 +83,20 @@ def contexts(browser):
     yield opened
     opened.close()
     assert opened.page_errors == []
+
+
+@pytest.fixture
+def no_violations(contexts):
+    """Every page of the test, watched for Content Security Policy violations."""
+    violations: list[dict] = []
+
+    def watch(context) -> None:
+        context.expose_binding("gaituViolation", lambda _source, report: violations.append(report))
+        context.add_init_script(VIOLATIONS_JS)
+
+    contexts.watchers.append(watch)
+    yield
+    assert violations == []
 
 
 @pytest.fixture
