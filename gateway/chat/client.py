@@ -20,7 +20,8 @@ from ..masks import visible_mask, with_mask_sentence
 from ..options import DEFAULT, DEFAULT_STYLE, RATIOS, ModelStyle, RequestOptions, pixels_for
 from ..retries import TRANSIENT_STATUSES, parse_retry_after
 from ..transport import ImageRequest, Outcome, ProgressCallback, keeping_key_out
-from .reply import ReplyAccumulator, classify_http_error, elide_data_uris
+from .errors import classify_http_error, elide_data_uris
+from .reply import ReplyAccumulator
 from .sse import iter_sse_data
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..chat.reply import DETAIL_LIMIT, classify_http_error, elide_data_uris
+from ..chat.errors import DETAIL_LIMIT, classify_http_error, elide_data_uris
 from ..failures import Failure
 from ..transport import ParsedReply
 

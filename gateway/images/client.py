@@ -19,7 +19,7 @@ import httpx
 
 from .. import http
 from ..chat.client import RAW_REPLY_LIMIT
-from ..chat.reply import classify_http_error, elide_data_uris
+from ..chat.errors import classify_http_error, elide_data_uris
 from ..config import GatewayConfig
 from ..failures import Failure, GatewayFailure
 from ..http import ERROR_BODY_LIMIT, REPLY_BODY_LIMIT

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from gateway.chat.reply import ReplyAccumulator, classify_http_error, parse_reply
+from gateway.chat.errors import classify_http_error
+from gateway.chat.reply import ReplyAccumulator, parse_reply
 from gateway.failures import CODES
 from tests.support.reply_samples import CDN, F1_TRANSCRIPT
 

@@ -1,6 +1,7 @@
 """How replies are written to the log: data URIs are described by size, never copied out."""
 
-from gateway.chat.reply import describe_image_ref, elide_data_uris
+from gateway.chat.errors import elide_data_uris
+from gateway.chat.reply import describe_image_ref
 from tests.support.reply_samples import CDN, PNG, PNG_URI
 
 

@@ -8,12 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from editor.failures import failure_message
-from gateway.chat.reply import (
-    ReplyAccumulator,
-    classify_http_error,
-    describe_image_ref,
-    parse_reply,
-)
+from gateway.chat.errors import classify_http_error
+from gateway.chat.reply import ReplyAccumulator, describe_image_ref, parse_reply
 from gateway.chat.sse import iter_sse_data
 from gateway.transport import ParsedReply
 
