@@ -1,9 +1,9 @@
-"""The mask brush (static/gaitu/mask.js, studio/mask_brush.html) in real headless Chromium
-against a running Gaitu: a picture chosen, strokes painted with a mouse and a finger, undone,
-erased and inverted, Done, and the edit sent; the stored mask, fetched back through its owner's
-media URL, is the picture's own size and transparent exactly where the brush painted. Also the
-lightbox's "Paint a mask and edit again", in the studio and from an edit's own page, and axe on
-the brush in both colour schemes (see studio_browser.py for the shared set-up).
+"""The mask brush (static/gaitu/mask.js and mask-form.js, studio/mask_brush.html) in real
+headless Chromium against a running Gaitu: a picture chosen, strokes painted with a mouse and a
+finger, undone, erased and inverted, Done, and the edit sent; the stored mask, fetched back
+through its owner's media URL, is the picture's own size and transparent exactly where the brush
+painted. Also the lightbox's "Paint a mask and edit again", in the studio and from an edit's own
+page, and axe on the brush in both colour schemes (see studio_browser.py for the shared set-up).
 
 A point is given in fractions of the picture (0..1 across, 0..1 down), so that a stroke lands
 on the same picture pixels whatever the screen's size.
