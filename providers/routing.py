@@ -34,9 +34,15 @@ DEMO_TRANSPORTS = {"gemini-2.5-flash-image": "gemini"}
 def environment_config(model: str) -> GatewayConfig:
     """The environment's gateway, spoken to for `model` through the API its settings name."""
     config = configured_gateway()
-    overrides = settings.GAITU_MODEL_TRANSPORTS or (DEMO_TRANSPORTS if settings.GAITU_DEMO else {})
-    transport = transport_of(model, config.base_url, settings.GAITU_TRANSPORT, overrides)
+    transport = transport_of(
+        model, config.base_url, settings.GAITU_TRANSPORT, environment_transports()
+    )
     return replace(config, transport=transport, name=environment_name())
+
+
+def environment_transports() -> dict[str, str]:
+    """The API per model for the environment's gateway: GAITU_MODEL_TRANSPORTS, or the demo's."""
+    return settings.GAITU_MODEL_TRANSPORTS or (DEMO_TRANSPORTS if settings.GAITU_DEMO else {})
 
 
 def provider_config(provider: Provider, model: str) -> GatewayConfig:
@@ -70,17 +76,8 @@ def routes_for(model: str) -> list[Route]:
     (unless it is only the built-in demo and a provider serves the model), then each enabled
     provider that lists the model. A provider whose key cannot be read is left out.
     """
-    steps = list(
-        ModelRoute.objects.filter(model=model).select_related("provider").order_by("position")
-    )
-    if steps:
-        chosen: list[Provider | None] = [
-            step.provider for step in steps if step.provider is None or step.provider.enabled
-        ]
-    else:
-        chosen = default_order(model, list(Provider.objects.filter(enabled=True)))
     routes: list[Route] = []
-    for provider in chosen:
+    for provider in providers_for(model):
         if provider is None:
             routes.append(environment_route(model))
             continue
@@ -91,9 +88,25 @@ def routes_for(model: str) -> list[Route]:
     return routes or [environment_route(model)]
 
 
+def providers_for(model: str) -> list[Provider | None]:
+    """The providers routes_for asks, in order (None: the environment's gateway)."""
+    steps = list(
+        ModelRoute.objects.filter(model=model).select_related("provider").order_by("position")
+    )
+    if steps:
+        return [step.provider for step in steps if step.provider is None or step.provider.enabled]
+    return default_order(model, list(Provider.objects.filter(enabled=True)))
+
+
 def first_transport(model: str) -> str:
-    """The API the model's first provider speaks: what a card says about a mask."""
-    return routes_for(model)[0].config.transport
+    """The API the model's first provider speaks: what a card says about a mask. From the
+    settings and the providers alone: no key is decrypted, and no demo gateway started in a
+    web process."""
+    first = next(iter(providers_for(model)), None)
+    if first is not None:
+        return transport_of(model, first.base_url, first.transport)
+    base = "" if settings.GAITU_DEMO else settings.GAITU_API_BASE
+    return transport_of(model, base, settings.GAITU_TRANSPORT, environment_transports())
 
 
 def record_call(

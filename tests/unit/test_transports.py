@@ -147,3 +147,17 @@ def test_without_keys_of_its_own_the_key_is_derived_from_secret_key(db, settings
 
 def test_every_model_change_has_its_migration(db):
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_telling_a_cards_api_starts_no_demo_gateway_and_reads_no_key(db, settings, monkeypatch):
+    """first_transport runs as an edit is submitted, in a web process: from names alone."""
+    from gateway.demo import server as demo
+
+    def never(**options):
+        raise AssertionError("the demo gateway was started")
+
+    monkeypatch.setattr(demo, "ensure_running", never)
+    monkeypatch.setattr(Provider, "key", lambda self: never())
+    assert first_transport("gpt-image-1") == "images"
+    provider("yunwu", ["nano-banana"], transport="gemini")
+    assert first_transport("nano-banana") == "gemini"
