@@ -9,12 +9,15 @@ loads them into an empty database and writes the pictures into an empty bucket.
 import io
 import json
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import tarfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -23,7 +26,16 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 
 from tests.support.factories import image_bytes
-from tests.support.live import ROOT, SCALE_PROFILE, running_gaitu, wait_for_edit, wait_until
+from tests.support.live import (
+    ROOT,
+    SCALE_PROFILE,
+    Gaitu,
+    free_port,
+    running_gaitu,
+    stop,
+    wait_for_edit,
+    wait_until,
+)
 from tests.support.servers import fresh_deployment
 from tests.support.stored import storage_of, stored_names
 
@@ -126,10 +138,42 @@ def snapshot_edits(env: dict[str, str]) -> dict[str, str]:
     return {str(uuid.UUID(str(edit_id))): status for edit_id, status in found}
 
 
+@contextmanager
+def a_gateway_that_outlives_gaitu(data_dir: Path):
+    """The demo gateway in a process of its own, as a real gateway is: an edit that was
+    downloading its result at the snapshot finds its link still there after the restore (the
+    built-in demo's results go with the process that made them)."""
+    port = free_port()
+    gateway = Gaitu(data_dir, GAITU_DEMO_LATENCY="2")
+    proc = gateway.start("demo_gateway", "--port", str(port))
+    try:
+        wait_until(lambda: _listening(port), timeout=30)
+        yield {
+            "GAITU_API_BASE": f"http://127.0.0.1:{port}/v1",
+            "GAITU_API_KEY": "remote-demo",
+            "GAITU_FETCH_ALLOW_HOSTS": "127.0.0.1",
+        }
+    finally:
+        stop(proc, signal.SIGTERM)
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def test_a_backup_taken_during_a_burst_of_edits_restores_everything(tmp_path):
+    with a_gateway_that_outlives_gaitu(tmp_path / "gateway") as gateway:
+        burst_backed_up_and_restored(tmp_path, gateway)
+
+
+def burst_backed_up_and_restored(tmp_path: Path, gateway: dict[str, str]) -> None:
     first_dir, second_dir = tmp_path / "first", tmp_path / "second"
     archive = tmp_path / "gaitu.tar.gz"
-    with running_gaitu(first_dir, GAITU_DEMO_LATENCY="2", GAITU_MAX_ACTIVE_PER_USER="2") as first:
+    with running_gaitu(first_dir, GAITU_MAX_ACTIVE_PER_USER="2", **gateway) as first:
         alice, bob = first.api("alice"), first.api("bob")
         shared_edit = submit(alice, "mirror")
         assert wait_for_edit(alice, shared_edit)["status"] == "succeeded"
@@ -196,7 +240,7 @@ def test_a_backup_taken_during_a_burst_of_edits_restores_everything(tmp_path):
         assert "secret_key" in names
         assert (second_dir / "secret_key").read_bytes() == (first_dir / "secret_key").read_bytes()
 
-    with running_gaitu(second_dir, **deployment(second_dir)) as second:
+    with running_gaitu(second_dir, **deployment(second_dir), **gateway) as second:
         # The old tokens, as they were.
         for name, token_header in (("alice", alice.headers), ("bob", bob.headers)):
             client = httpx.Client(base_url=second.url, headers=token_header, timeout=30)
