@@ -39,7 +39,3 @@ class StarForm(forms.Form):
     """Star or unstar: the state wanted, not a toggle, so sending it twice does no harm."""
 
     starred = forms.BooleanField(required=False)
-
-
-class MoveForm(forms.Form):
-    direction = forms.ChoiceField(choices=[("up", "up"), ("down", "down")])

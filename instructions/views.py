@@ -11,9 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import owner_only
 from studio.http import AuthenticatedHtmxRequest
+from webapp.forms import MoveForm
 
 from . import services
-from .forms import MoveForm, ReadyInstructionForm, StarForm
+from .forms import ReadyInstructionForm, StarForm
 from .models import ReadyInstruction, SavedInstruction
 from .templatetags.instructions import picker_context
 

@@ -192,10 +192,6 @@ class AskModelsForm(forms.Form):
     key = forms.CharField(required=False, strip=True, max_length=500)
 
 
-class MoveForm(forms.Form):
-    direction = forms.ChoiceField(choices=[("up", "up"), ("down", "down")])
-
-
 class RouteStepForm(forms.Form):
     """One provider of a model's order, added at its end, moved or removed; "environment" is
     the environment's gateway."""

@@ -21,12 +21,12 @@ from gateway.chat.client import list_models
 from gateway.config import GatewayConfig
 from gateway.transports import NAMES as TRANSPORT_NAMES
 from studio.http import AuthenticatedHtmxRequest
+from webapp.forms import MoveForm
 
 from . import health, order
 from .forms import (
     AskModelsForm,
     ModelForm,
-    MoveForm,
     ProviderForm,
     RouteStepForm,
     with_listing,
