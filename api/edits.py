@@ -24,6 +24,7 @@ from editor.limits import (
     upload_too_large_message,
 )
 from editor.models import Edit, EditGroup
+from editor.search import chosen_edits
 
 from .auth import TokenRequest
 from .errors import ApiError
@@ -83,9 +84,9 @@ def _edits_of(request: TokenRequest) -> QuerySet[Edit]:
     summary="Your edits, newest first",
 )
 def list_edits(request: TokenRequest, filters: Query[EditFilters]) -> dict[str, Any]:
-    chosen = _edits_of(request).select_related("share")
-    if filters.status:
-        chosen = chosen.filter(status=filters.status)
+    # The gallery's search and filters (editor/search.py), with what an EditOut shows.
+    chosen = chosen_edits(request.user, filters.q, filters.status or "")
+    chosen = chosen.select_related("share").prefetch_related("sources", "results")
     paginator = Paginator(chosen, PAGE_SIZE)
     try:
         page = paginator.page(filters.page)

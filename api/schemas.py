@@ -19,6 +19,7 @@ from pydantic_core import PydanticUseDefault
 
 from editor.gateways import offered_models
 from editor.models import Edit, EditGroup, ResultImage, Share, SourceImage
+from editor.search import MAX_QUERY
 from gateway.failures import CODES, LINK_REFUSALS
 from gateway.options import MAX_RESULTS, MAX_SIDE, MIN_SIDE, RATIOS, RequestOptions
 
@@ -381,6 +382,12 @@ class EditFilters(Schema):
     )
     page: int = Field(
         1, ge=1, description="20 edits a page, newest first.", json_schema_extra=EMPTY_IS_ABSENT
+    )
+    q: str = Field(
+        "",
+        max_length=MAX_QUERY,
+        description="Only edits whose instruction holds these words, whatever the case (as the "
+        "gallery's search).",
     )
 
     @field_validator("status", "page", mode="before")

@@ -191,7 +191,9 @@ class Edit(models.Model):
         verbose_name_plural = _("edits")
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["owner", "-created_at"], name="edit_owner_recent"),
+            # The gallery's keyset order in full, so that a page after the 20,000th tile is
+            # a seek into this index, as the first page is.
+            models.Index(fields=["owner", "-created_at", "-id"], name="edit_owner_recent"),
             models.Index(fields=["status", "queued_at"], name="edit_status_queued"),
         ]
 

@@ -3,12 +3,14 @@
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import Q
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
 
 from editor.gateways import offered_models
 from editor.models import Edit
+from editor.search import MAX_QUERY, chosen_edits
 from studio.http import AuthenticatedHtmxRequest
 
 from .cards import with_images
@@ -23,23 +25,11 @@ def gallery(request: AuthenticatedHtmxRequest) -> HttpResponse:
     A page costs the same at any gallery size: it is one slice of an indexed query, with no
     COUNT over everything (infinite scroll only needs to know whether more follow).
     """
-    query = request.GET.get("q", "").strip()[:200]
+    query = request.GET.get("q", "").strip()[:MAX_QUERY]
     status = request.GET.get("status", "")
     model = request.GET.get("model", "")
-    chosen = Edit.objects.filter(owner=request.user)
-    if query:
-        chosen = chosen.filter(instruction__icontains=query)
-    if status in Edit.Status.values:
-        chosen = chosen.filter(status=status)
-    if model:
-        chosen = chosen.filter(model=model)
-    # Pages continue after the last tile shown (not at an offset), so an edit made while
-    # someone scrolls neither repeats a tile nor skips one.
     after = _gallery_cursor(request.GET.get("after", ""))
-    chosen = chosen.order_by("-created_at", "-id")
-    if after:
-        created, pk = after
-        chosen = chosen.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
+    chosen = gallery_edits(request.user, query, status, model, after)
     rows = list(with_images(chosen)[: GALLERY_PAGE_SIZE + 1])
     shown = rows[:GALLERY_PAGE_SIZE]
     next_after = None
@@ -62,6 +52,21 @@ def gallery(request: AuthenticatedHtmxRequest) -> HttpResponse:
         return render(request, f"studio/gallery.html#{fragment}", context)
     context["models"] = offered_models()
     return render(request, "studio/gallery.html", context)
+
+
+def gallery_edits(
+    owner: User, query: str, status: str, model: str, after: tuple[datetime, UUID] | None
+) -> QuerySet[Edit]:
+    """The person's edits that the filters choose, newest first, after the cursor if any."""
+    chosen = chosen_edits(owner, query, status, model)
+    # Pages continue after the last tile shown (not at an offset), so an edit made while
+    # someone scrolls neither repeats a tile nor skips one.
+    if after:
+        created, pk = after
+        # The `<=` alone is a range the (owner, -created_at, -id) index seeks to; the OR only
+        # settles ties, so a deep page reads no more rows than the first.
+        chosen = chosen.filter(Q(created_at__lt=created) | Q(id__lt=pk), created_at__lte=created)
+    return chosen
 
 
 def _gallery_cursor(value: str) -> tuple[datetime, UUID] | None:
