@@ -12,6 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
 from bench import (  # noqa: E402
     concurrency,
+    gallery,
     load,
     locks,
     memory,
@@ -26,6 +27,7 @@ from bench import (  # noqa: E402
 BENCHMARKS = [
     ("Requests (same server, floors in the same run)", requests),
     ("Pages (gallery scale, transfer, static files)", pages),
+    ("Gallery of 100,000 (10 people, one with 50,000)", gallery),
     ("Overhead (Chromium, 12 MP photos, demo gateway 2 s)", overhead),
     ("Concurrency (demo gateway, 3 s per edit)", concurrency),
     ("Load (uploads and browsing)", load),
