@@ -1,5 +1,6 @@
 """The scale-out profile (PostgreSQL, Redis, S3, two web processes) against the embedded
-default (SQLite, its queue file, pictures on disk, one web process), same run, same machine.
+one (SQLite, its queue file, pictures on disk) held to one web process, same run, same machine.
+Both profiles' default is one web process per core; bench/many.py measures them at it.
 
 Both installations run side by side, each as split_gaitu starts one: `serve --no-worker`, one
 `run_worker`, the demo gateway in a process of its own. The scale-out one uses throwaway

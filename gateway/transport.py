@@ -6,9 +6,11 @@ generateContent (gateway/gemini). The worker, the retries and the fallback betwe
 (gateway/fallback) stay the same whichever one a model is spoken to through.
 """
 
-from collections.abc import Callable, Sequence
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -20,8 +22,58 @@ from .options import DEFAULT_STYLE, ModelStyle, RequestOptions
 
 @dataclass(frozen=True)
 class Picture:
-    data: bytes  # already shaped for the model (imaging.shape_with_still)
+    """A picture as sent, already shaped for the model (imaging.shape_with_still).
+
+    Its bytes are in memory, or in a file (held): an edit waiting minutes on a gateway then
+    holds a file descriptor rather than a megabyte, and the chat transport sends the picture
+    from the file as the body goes out (gateway/chat/body.py). Reads use pread, so requests
+    sent side by side may read one file at once.
+    """
+
+    source: "bytes | BinaryIO"
     content_type: str
+
+    @classmethod
+    def held(cls, data: bytes, content_type: str) -> "Picture":
+        """The picture, written to an unnamed temporary file (gone when it is closed)."""
+        file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the picture: close())
+        file.write(data)
+        file.flush()
+        return cls(file, content_type)
+
+    @property
+    def size(self) -> int:
+        if isinstance(self.source, bytes):
+            return len(self.source)
+        return os.fstat(self.source.fileno()).st_size
+
+    @property
+    def data(self) -> bytes:
+        """All of its bytes, read afresh (a transport that needs them whole)."""
+        return b"".join(self.chunks(max(self.size, 1)))
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """Its bytes, size at a time."""
+        if isinstance(self.source, bytes):
+            for start in range(0, len(self.source), size):
+                yield self.source[start : start + size]
+            return
+        descriptor, offset = self.source.fileno(), 0
+        while True:
+            chunk = os.pread(descriptor, size, offset)
+            while chunk and len(chunk) < size:  # a short read: the rest, up to the end
+                more = os.pread(descriptor, size - len(chunk), offset + len(chunk))
+                if not more:
+                    break
+                chunk += more
+            if not chunk:
+                return
+            offset += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        if not isinstance(self.source, bytes):
+            self.source.close()
 
 
 @dataclass(frozen=True)

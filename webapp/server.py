@@ -31,8 +31,10 @@ import asyncio
 import functools
 import logging
 import math
+import socket
 from asyncio import TimerHandle
 from collections import Counter
+from contextlib import suppress
 from typing import Any
 
 from django.conf import settings
@@ -106,6 +108,22 @@ def configured_limits() -> ServerLimits:
     return ServerLimits.from_settings()
 
 
+def send_at_once(transport: asyncio.BaseTransport) -> None:
+    """Turn Nagle's algorithm off on a TCP connection, as asyncio means to do on its own.
+
+    uvicorn writes an answer's headers and its body separately. With Nagle on, the body waits
+    for the client to acknowledge the headers, which a client delays by up to 40 ms: every
+    answer then takes 40 ms more. asyncio sets TCP_NODELAY only on sockets whose protocol
+    number reads IPPROTO_TCP, and the listening socket that uvicorn makes itself with
+    GAITU_WEB_PROCESSES above 1 reads 0, as do the connections it accepts.
+    """
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        # An OSError: the connection is gone already, with nothing left to send on it.
+        with suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 # One uvicorn server per process, so one count per process: with GAITU_WEB_PROCESSES above 1,
 # an address may hold the cap in each of them.
 open_by_address: Counter[str] = Counter()
@@ -161,6 +179,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        send_at_once(transport)
         host = self.client[0] if self.client else None
         if host is not None and not is_trusted_proxy(host, self.limits.trusted_proxies):
             address = address_key(host)

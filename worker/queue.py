@@ -4,8 +4,8 @@ huey's SQLite queue can only be polled, and an idle worker looks every quarter o
 which a person waiting for their edit pays on average half of. Here whoever adds a job also
 sends one datagram to the worker's local UDP port (written beside the queue file), and each
 idle worker thread waits on that port rather than sleeping: the job starts within a
-millisecond or two. A lost nudge costs nothing but time: a waiting thread looks at the
-queue anyway after WAIT seconds, as the polling did.
+millisecond or two. A lost nudge costs nothing but time: an idle thread looks at the queue
+anyway after WAIT seconds, as the polling did (one of them, not each).
 
 Loaded by huey (settings.HUEY); imports nothing of Django's.
 """
@@ -14,6 +14,7 @@ import contextlib
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +37,22 @@ class NudgedSqliteStorage(SqliteStorage):
         self._listener: socket.socket | None = None
         self._listener_lock = threading.Lock()
         self._sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._turn = threading.local()  # .look: whether this thread looks at the queue next
+        self._looked_lock = threading.Lock()
+        self._looked_at = 0.0  # when an idle thread last looked, for want of a nudge
 
     def enqueue(self, data: bytes, priority: float | None = None) -> None:
         super().enqueue(data, priority)
         self.nudge()
 
     def dequeue(self) -> bytes | None:
-        data: bytes | None = super().dequeue()
+        # A thread looks at the queue when it was nudged, or when no idle thread has looked
+        # for WAIT seconds (for a nudge that was lost): hundreds of idle threads (one per edit
+        # in flight, GAITU_WORKER_THREADS) would otherwise each query the queue every WAIT.
+        # It still returns each WAIT, so that huey's stop is seen.
+        data: bytes | None = super().dequeue() if getattr(self._turn, "look", True) else None
         if data is None:
-            self._wait_for_nudge()
+            self._turn.look = self._wait_for_nudge()
         elif self._listener is not None and self._has_more():
             # One nudge wakes one thread. A burst of jobs can have a thread that was awake
             # anyway take a nudged job, so the thread nudged for it finds none and the job
@@ -63,13 +71,19 @@ class NudgedSqliteStorage(SqliteStorage):
             port = int(self.port_file.read_text())
             self._sender.sendto(NUDGE, ("127.0.0.1", port))
 
-    def _wait_for_nudge(self) -> None:
+    def _wait_for_nudge(self) -> bool:
+        """Wait for a nudge, up to WAIT; whether this thread should look at the queue now."""
         try:
             self.listen().recv(16)
         except TimeoutError:
-            pass
+            with self._looked_lock:
+                now = time.monotonic()
+                if now - self._looked_at < self.WAIT:
+                    return False  # another idle thread looked a moment ago
+                self._looked_at = now
         except OSError:  # no port to listen on: back to plain polling
             threading.Event().wait(self.WAIT)
+        return True
 
     def listen(self) -> socket.socket:
         """The worker's socket, opened by the first idle thread; its port is published."""

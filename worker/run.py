@@ -10,13 +10,13 @@ from dataclasses import replace
 import httpx
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from PIL import Image
 
 from editor.gateways import download_allow_hosts
 from editor.model_options import style_for
-from editor.models import Edit, ResultImage, SourceImage
+from editor.models import Edit, SourceImage
 from gateway import fetch
 from gateway.chat.client import RAW_REPLY_LIMIT
 from gateway.chat.reply import describe_image_ref
@@ -27,9 +27,17 @@ from gateway.options import RequestOptions
 from gateway.transport import ImageRequest, Outcome, ParsedReply, Picture
 from imaging import shape_with_still, thumbnail_of
 from imaging.masks import mask_as_sent
-from imaging.shape import decode_still, display_of
-from imaging.types import EXTENSIONS
 from providers.routing import record_call, routes_for
+
+from .connections import in_edit_thread, release_connection
+from .phases import PicturePhase
+from .renditions import (
+    in_background,
+    store_displays,
+    store_results,
+    write_cleaned,
+    write_displays,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,25 +55,30 @@ def perform_edit(edit: Edit) -> None:
     download, so a failed download is retried without asking the gateway again.
     """
     client = httpx.Client(trust_env=False, verify=fetch.TLS_VERIFY)
-    with client, EditWatch(edit, client) as watch:
+    # The edit's turn at picture work (worker/phases.py): its sources' first, given back
+    # once they are done, even as the gateway works; then its results'.
+    with client, EditWatch(edit, client) as watch, PicturePhase() as phase:
         links = edit.result_links
         kept_links = bool(links)
         if not kept_links:
-            reply = _generate(edit, client, watch)
+            reply = _generate(edit, client, watch, phase)
             if reply is None:
                 return
             links = reply.images
             edit.keep_result_links(links)
         edit.report_progress(Edit.Stage.DOWNLOADING, edit.progress)
-        fetched = _download(edit, links, drop_links_on_failure=kept_links)
-        if fetched is not None and not watch.canceled:
-            stills = _store_results(edit, fetched)
-            # After the edit succeeded, so that its card shows the results without waiting
-            # for these (until they are there, the card's "display" is the full picture).
-            _store_displays(edit, stills)
+        with phase:
+            fetched = _download(edit, links, drop_links_on_failure=kept_links)
+            if fetched is not None and not watch.canceled:
+                results = store_results(edit, fetched)
+                # After the edit succeeded, so that its card shows the results without waiting
+                # for these (until they are there, the card's "display" is the full picture).
+                store_displays(edit, results)
 
 
-def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedReply | None:
+def _generate(
+    edit: Edit, client: httpx.Client, watch: "EditWatch", phase: PicturePhase
+) -> ParsedReply | None:
     """Ask the gateway; the reply with its images, or None when the edit ended otherwise."""
     # No sources: a picture made from the words alone, through the same path (no stills, no
     # cleaning, no pictures in the request).
@@ -94,7 +107,9 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
         if not source.display:
             stills.append((source, still))
         del still
-        pictures.append(Picture(payload, content_type))
+        # Held in a file while the gateway works, not in memory: 256 edits waiting on a slow
+        # gateway would hold a megabyte each (the chat transport sends it from the file).
+        pictures.append(Picture.held(payload, content_type))
         del payload
     request = ImageRequest(
         edit.model,
@@ -109,13 +124,20 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
     # renditions: both are written while it works, rather than before, and kept after.
     cleaned: list[tuple[SourceImage, str]] = []
     displays: list[tuple[SourceImage, str, int]] = []
-    with ThreadPoolExecutor(1, thread_name_prefix="clean") as meanwhile:
-        cleaning = meanwhile.submit(_write_cleaned, sources, cleaned)
-        rendering = meanwhile.submit(_write_displays, stills, displays)
-        if request.style.n == "parallel" and request.options.n > 1:
-            reply = _ask_side_by_side(edit, request, watch)
-        else:
-            reply = _ask(edit, request, client, watch)
+    # At a lower priority: the shaping of the next edits, and the answers of those whose
+    # gateway is done, go first.
+    with ThreadPoolExecutor(1, thread_name_prefix="clean", initializer=in_background) as meanwhile:
+        cleaning = meanwhile.submit(write_cleaned, sources, cleaned)
+        rendering = meanwhile.submit(write_displays, stills, displays)
+        meanwhile.submit(phase.release)  # the sources' picture work is done
+        try:
+            if request.style.n == "parallel" and request.options.n > 1:
+                reply = _ask_side_by_side(edit, request, watch)
+            else:
+                reply = _ask(edit, request, client, watch)
+        finally:
+            for picture in request.pictures:
+                picture.close()
     del stills
     for source, name, size in displays:  # before keep_cleaned, which counts them in its size
         source.keep_display(name, size)
@@ -137,54 +159,27 @@ def _generate(edit: Edit, client: httpx.Client, watch: "EditWatch") -> ParsedRep
     return reply
 
 
-def _write_cleaned(sources: list[SourceImage], cleaned: list[tuple[SourceImage, str]]) -> None:
-    """Write each original's cleaned copy as a file of its own; no database work."""
-    for source in sources:
-        if not source.metadata_removed:
-            cleaned.append((source, source.write_cleaned()))
-
-
-def _write_displays(
-    stills: list[tuple[SourceImage, Image.Image]], displays: list[tuple[SourceImage, str, int]]
-) -> None:
-    """Write each original's display rendition as a file of its own; no database work.
-
-    Each still is let go as soon as its rendition is written (a decoded picture is megabytes,
-    and the gateway may take minutes)."""
-    while stills:
-        source, still = stills.pop(0)
-        displays.append((source, *_write_display(source, still)))
-        del still
-
-
-def _write_display(picture: SourceImage | ResultImage, still: Image.Image) -> tuple[str, int]:
-    """The display rendition of a decoded still, written as a file of its own: name, bytes."""
-    content, storage = ContentFile(display_of(still)), picture.display.storage
-    name = picture.display.field.generate_filename(picture, "display.webp")
-    try:
-        return storage.save(name, content), content.size
-    except OSError:  # as StoredImage.store: a write that fails leaves nothing of itself
-        storage.delete(name)
-        raise
-
-
 def _ask(
     edit: Edit, request: ImageRequest, client: httpx.Client, watch: "EditWatch"
 ) -> ParsedReply | None:
     def on_progress(reply: ParsedReply) -> None:
         edit.report_progress(STAGE_OF_REPLY.get(reply.stage or "", edit.stage), reply.progress)
+        release_connection()
 
     def on_retry(attempt: int, max_attempts: int, problem: Failure, delay: float) -> None:
         edit.report_retry(attempt)
+        release_connection()
 
     def on_switch(switch: Switch) -> None:
         watch.stop_if_canceled()  # a canceled request fails too, and goes nowhere else
         edit.record_switch(switch.left, switch.to, switch.after)
+        release_connection()
 
     def on_call(route: Route, seconds: float, problem: Failure | None) -> None:
         if not watch.canceled:  # a request the person ended says nothing of the provider
             record_call(route, edit.model, seconds, problem)
 
+    release_connection()
     try:
         route, outcome = send_with_fallback(
             routes_for(edit.model),
@@ -506,6 +501,7 @@ class EditWatch:
             raise GatewayFailure(Failure("interrupted"))
 
     def _watch(self) -> None:
+        in_edit_thread()  # one thread like this for each edit in flight: a small cache each
         beat_after = min(self.HEARTBEAT_EVERY, settings.GAITU_HEARTBEAT_TIMEOUT / 4)
         last_beat = time.monotonic()
         try:
@@ -523,57 +519,8 @@ class EditWatch:
                     if time.monotonic() - last_beat >= beat_after:
                         Edit.objects.filter(pk=self.edit.pk).update(heartbeat_at=timezone.now())
                         last_beat = time.monotonic()
+                    release_connection()  # not held for the second until the next look
                 except DatabaseError:
                     logger.warning("edit %s: heartbeat skipped", self.edit.pk, exc_info=True)
         finally:
             connection.close()
-
-
-def _store_results(
-    edit: Edit, fetched: list[tuple[str, FetchedImage]]
-) -> list[tuple[ResultImage, Image.Image]]:
-    """Store the results with their thumbnails and succeed; each result with its decoded still,
-    for its display rendition."""
-    results, stills = [], []
-    try:
-        for position, (ref, image) in enumerate(fetched):
-            result = ResultImage(
-                edit=edit,
-                position=position,
-                width=image.width,
-                height=image.height,
-                content_type=image.content_type,
-                source_url=describe_image_ref(ref),
-            )
-            extension = EXTENSIONS.get(image.content_type, ".img")
-            results.append(result)  # before its files: a failed write leaves none (store)
-            result.store("file", f"result{extension}", ContentFile(image.data))
-            still = decode_still(ContentFile(image.data))  # once, for both renditions
-            result.store("thumbnail", "thumb.webp", ContentFile(thumbnail_of(still)))
-            stills.append((result, still))
-        with transaction.atomic():
-            ResultImage.objects.bulk_create(results)
-            if not edit.succeed():
-                raise _Superseded
-    except Exception as exc:
-        for result in results:
-            result.file.delete(save=False)
-            result.thumbnail.delete(save=False)
-        if not isinstance(exc, _Superseded):
-            raise
-        return []
-    return stills
-
-
-def _store_displays(edit: Edit, stills: list[tuple[ResultImage, Image.Image]]) -> None:
-    """Write and keep each result's display rendition. Without one its card shows the full
-    picture, so a failure here is logged, and the edit stays a success."""
-    for result, still in stills:
-        try:
-            result.keep_display(*_write_display(result, still))
-        except (OSError, DatabaseError):
-            logger.warning("edit %s: display rendition not written", edit.pk, exc_info=True)
-
-
-class _Superseded(Exception):
-    """The edit was canceled (or otherwise moved on) while its results were being saved."""

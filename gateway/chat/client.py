@@ -4,7 +4,6 @@ Builds the request of the API card, reads a streamed (SSE) or plain JSON reply i
 ReplyAccumulator, reports progress as it comes, and turns every way of failing into a Failure.
 """
 
-import base64
 import json
 import logging
 import time
@@ -19,7 +18,8 @@ from ..http import ERROR_BODY_LIMIT, REPLY_BODY_LIMIT, USER_AGENT
 from ..masks import visible_mask, with_mask_sentence
 from ..options import DEFAULT, DEFAULT_STYLE, RATIOS, ModelStyle, RequestOptions, pixels_for
 from ..retries import TRANSIENT_STATUSES, parse_retry_after
-from ..transport import ImageRequest, Outcome, ProgressCallback, keeping_key_out
+from ..transport import ImageRequest, Outcome, Picture, ProgressCallback, keeping_key_out
+from .body import JsonWithPictures
 from .errors import classify_http_error, elide_data_uris
 from .reply import ReplyAccumulator
 from .sse import iter_sse_data
@@ -29,10 +29,6 @@ logger = logging.getLogger(__name__)
 # USER_AGENT, ERROR_BODY_LIMIT and REPLY_BODY_LIMIT are gateway.http's, shared by the transports.
 RAW_REPLY_LIMIT = 256 * 2**10
 PROGRESS_INTERVAL = 0.4  # seconds between progress reports while streaming
-
-
-def data_url(data: bytes, content_type: str) -> str:
-    return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 class ChatTransport:
@@ -52,22 +48,24 @@ class ChatTransport:
         on_progress: ProgressCallback | None = None,
         client: httpx.Client | None = None,
     ) -> Outcome:
-        image_urls = [data_url(p.data, p.content_type) for p in request.pictures]
+        pictures = list(request.pictures)
         instruction = request.instruction
         # A mask belongs to the first picture: with none to go with, it would only confuse.
-        if request.mask is not None and image_urls:
-            image_urls.append(data_url(visible_mask(request.mask), "image/png"))
+        if request.mask is not None and pictures:
+            pictures.append(Picture(visible_mask(request.mask), "image/png"))
             instruction = with_mask_sentence(instruction)
+        # The data: URLs are written as the body goes out, from the pictures' files: the
+        # request holds no base64 of them while the gateway works (gateway/chat/body.py).
+        body = JsonWithPictures(pictures)
         payload = build_payload(
             self.config,
             model=request.model,
             instruction=instruction,
-            image_urls=image_urls,
+            image_urls=[body.url_for(index) for index in range(len(pictures))],
             options=request.options,
             style=request.style,
         )
-        del image_urls  # megabytes of base64: the payload holds the only copy needed
-        return request_edit(self.config, payload, on_progress, client)
+        return request_edit(self.config, body.encode(payload), on_progress, client)
 
 
 def build_payload(
@@ -141,7 +139,7 @@ def failure(code: str, detail: str = "") -> Failure:
 
 def request_edit(
     gateway: GatewayConfig,
-    payload: dict,
+    payload: "dict | JsonWithPictures",
     on_progress: ProgressCallback | None = None,
     client: httpx.Client | None = None,
 ) -> Outcome:
@@ -158,19 +156,23 @@ def request_edit(
 
 def _request_once(
     gateway: GatewayConfig,
-    payload: dict,
+    payload: "dict | JsonWithPictures",
     on_progress: ProgressCallback | None,
     client: httpx.Client | None,
 ) -> Outcome:
     reading = _Reading(ReplyAccumulator(), http.deadline_after(gateway.total_timeout), on_progress)
     headers = {"Authorization": f"Bearer {gateway.api_key}", **http.reply_headers(gateway.stream)}
+    streamed = payload if isinstance(payload, JsonWithPictures) else None
+    if streamed is not None:
+        headers.update(streamed.headers)
     try:
         with (
             http.reaching(gateway, client) as client,
             client.stream(
                 "POST",
                 gateway.completions_url,
-                json=payload,
+                content=streamed,
+                json=None if streamed is not None else payload,
                 headers=headers,
                 timeout=http.timeouts(gateway),
             ) as response,

@@ -126,6 +126,9 @@ class DemoHandler(BaseHTTPRequestHandler):
 
 class DemoGateway(ThreadingHTTPServer):
     daemon_threads = True
+    # Hundreds of edits may connect at once (bench/inflight.py), as to a real gateway; the
+    # standard library's backlog of 5 would have the rest retry their connect a second later.
+    request_queue_size = 1024
 
     def __init__(
         self,

@@ -35,7 +35,9 @@ def test_database_url_is_postgresql_with_a_pool_and_the_queue_beside_it(tmp_path
     assert database["ENGINE"] == "django.db.backends.postgresql"
     assert (database["HOST"], database["PORT"], database["NAME"]) == ("db.internal", 5433, "gaitu")
     assert (database["USER"], database["PASSWORD"]) == ("gaitu", "pw")
-    assert database["OPTIONS"]["pool"]["max_size"] == 16 + 8  # the worker's threads and more
+    # A queue in PostgreSQL: 32 threads, each with a LISTEN connection of its own.
+    assert settings["GAITU_WORKER_THREADS"] == 32
+    assert database["OPTIONS"]["pool"]["max_size"] == 32 + 8  # the worker's threads and more
     assert database["CONN_MAX_AGE"] == 0
     # No queue of its own named: the jobs wait in the same database, woken by NOTIFY.
     assert settings["HUEY"]["huey_class"] == "huey.PostgresHuey"
@@ -51,7 +53,8 @@ def test_database_url_is_postgresql_with_a_pool_and_the_queue_beside_it(tmp_path
 )
 def test_a_redis_queue(tmp_path, url):
     huey = settings_for(tmp_path, SECRET_KEY="k", GAITU_QUEUE_URL=url)["HUEY"]
-    assert huey["huey_class"] == "huey.RedisHuey"
+    assert huey["huey_class"] == "worker.redis_queue.SizedRedisHuey"
+    assert huey["max_connections"] == 256 + 8  # one for each thread blocked on it, and more
     assert huey["url"] == url
     assert huey["blocking"] is True  # an idle worker waits on the queue itself, on any host
 

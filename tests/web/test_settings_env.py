@@ -237,11 +237,11 @@ def test_the_defaults_of_a_fresh_installation(tmp_path):
         "GAITU_BODY_TIMEOUT": 30.0,
         "GAITU_KEEP_ALIVE_TIMEOUT": 30.0,
         "GAITU_MIN_FREE_MB": 500,
-        "GAITU_WORKER_THREADS": 16,
+        "GAITU_WORKER_THREADS": 256,
         "GAITU_QUEUE_URL": "",
         "GAITU_HEARTBEAT_TIMEOUT": 120.0,
         "GAITU_SCALE_OUT": False,
-        "GAITU_WEB_PROCESSES": 1,
+        "GAITU_WEB_PROCESSES": os.cpu_count(),  # one per core, on this profile too
         "GAITU_HTTPS": False,
         "GAITU_HSTS_PRELOAD": False,
         "GAITU_SSL_REDIRECT": True,
@@ -254,7 +254,7 @@ def test_the_defaults_of_a_fresh_installation(tmp_path):
     assert settings["DATA_UPLOAD_MAX_NUMBER_FILES"] == 21  # a batch of 20, and a margin
     assert settings["HUEY"]["huey_class"] == "worker.queue.NudgedSqliteHuey"
     assert settings["HUEY"]["filename"] == str(tmp_path.resolve() / "queue.sqlite3")
-    assert settings["HUEY"]["consumer"]["workers"] == 16
+    assert settings["HUEY"]["consumer"]["workers"] == 256
 
 
 def test_empty_values_mean_the_defaults(tmp_path):

@@ -1,5 +1,6 @@
 """Fair use across batches: a person's batch queues as their single edits do, so it takes at
-most their share of the worker (GAITU_MAX_ACTIVE_PER_USER) and never holds up anyone else.
+most their share of the worker (GAITU_MAX_ACTIVE_PER_USER) while others wait, and never holds
+up anyone else.
 
 The queue here is a list the jobs go into in the order they are enqueued, and a worker takes
 them from its front one at a time, as huey's workers do. Each job is the real run_edit: its
@@ -88,17 +89,40 @@ def test_a_batch_never_holds_up_another_persons_edit(
     assert Edit.objects.get(pk=theirs.pk).status == S.RUNNING
     assert queue.started == [str(mine[0].pk), str(mine[1].pk), str(theirs.pk)]
 
-    # As the batch's edits finish, the next of its own take their turn, two at a time.
-    for finishing in range(6):
-        edit = Edit.objects.get(pk=mine[finishing].pk)
+    # Once B's edit has started nobody else waits, so the batch's first to finish hands the
+    # turn to all four of its own at once, in the order they were queued.
+    with capture(execute=True):
+        assert Edit.objects.get(pk=mine[0].pk).succeed()
+        tasks.start_waiting(owner.pk)
+    queue.work(capture)
+    assert status_of(mine) == [S.SUCCEEDED] + [S.RUNNING] * 5
+    assert queue.started[3:] == [str(edit.pk) for edit in mine[2:]]
+
+
+def test_the_batch_keeps_to_its_share_while_others_wait(
+    owner, stranger, queue, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    with capture(execute=True):
+        batch = services.submit_batch(
+            owner, instruction="warmer light", model="gpt-4o-image", uploads=pictures(6)
+        )
+        theirs = services.submit_batch(
+            stranger, instruction="sharper", model="gpt-4o-image", uploads=pictures(3)
+        )
+    queue.work(capture)
+    mine = list(batch.edits.order_by("created_at"))
+    waiting = theirs.edits.filter(status=S.QUEUED)
+    # As the batch's edits finish while B's third waits, the next of its own take their
+    # turn two at a time; B's third gets B's next slot.
+    for finishing in range(2):
+        assert waiting.exists()
         with capture(execute=True):
-            assert edit.succeed()
+            assert Edit.objects.get(pk=mine[finishing].pk).succeed()
             tasks.start_waiting(owner.pk)
         queue.work(capture)
-        running = [e for e in Edit.objects.filter(owner=owner) if e.status == S.RUNNING]
-        assert len(running) == min(2, 5 - finishing)
-    assert status_of(mine) == [S.SUCCEEDED] * 6
-    assert queue.started[3:] == [str(edit.pk) for edit in mine[2:]]  # in the order queued
+        assert Edit.objects.filter(owner=owner, status=S.RUNNING).count() == 2
+    assert status_of(mine) == [S.SUCCEEDED] * 2 + [S.RUNNING] * 2 + [S.QUEUED] * 2
 
 
 def test_fair_use_counts_all_of_a_persons_batches_together(

@@ -19,6 +19,12 @@ def edit(owner):
     return Edit.objects.create(owner=owner, instruction="blur", model="gpt-4o-image")
 
 
+@pytest.fixture
+def someone_waits(stranger):
+    """Another person's edit, queued: the cap bites only then (a person alone runs past it)."""
+    return Edit.objects.create(owner=stranger, instruction="theirs, waiting")
+
+
 def make_running(edit: Edit, **fields) -> Edit:
     assert edit.start(worker=fields.pop("worker", "elsewhere:1"))
     Edit.objects.filter(pk=edit.pk).update(**fields)
@@ -89,7 +95,7 @@ def test_retry_counts_a_new_attempt(edit):
 
 
 class TestFairUse:
-    def test_an_owner_at_the_limit_waits(self, owner, settings):
+    def test_an_owner_at_the_limit_waits(self, owner, settings, someone_waits):
         settings.GAITU_MAX_ACTIVE_PER_USER = 2
         edits = [Edit.objects.create(owner=owner, instruction=f"{n}") for n in range(3)]
         assert tasks._start_in_turn(str(edits[0].pk)) is True
@@ -98,7 +104,7 @@ class TestFairUse:
         Edit.objects.get(pk=edits[0].pk).fail("x", "y")
         assert tasks._start_in_turn(str(edits[2].pk)) is True
 
-    def test_a_later_edit_does_not_overtake(self, owner, settings):
+    def test_a_later_edit_does_not_overtake(self, owner, settings, someone_waits):
         settings.GAITU_MAX_ACTIVE_PER_USER = 1
         first, second = (Edit.objects.create(owner=owner, instruction=f"{n}") for n in range(2))
         assert tasks._start_in_turn(str(second.pk)) is False
@@ -211,14 +217,14 @@ class TestTurns:
         long_ago = timezone.now() - timedelta(seconds=recovery.JOB_IN_HAND + 1)
         Edit.objects.filter(pk__in=[e.pk for e in edits]).update(queued_at=long_ago)
 
-    def test_the_oldest_waiting_edits_get_the_free_slots(self, owner, settings):
+    def test_the_oldest_waiting_edits_get_the_free_slots(self, owner, settings, someone_waits):
         settings.GAITU_MAX_ACTIVE_PER_USER = 2
         edits = [Edit.objects.create(owner=owner, instruction=f"{n}") for n in range(4)]
         make_running(edits[0])
         assert tasks.next_in_line(owner.pk) == [str(edits[1].pk)]
 
     def test_a_finished_edit_passes_its_turn_on(
-        self, owner, settings, started, django_capture_on_commit_callbacks
+        self, owner, settings, started, someone_waits, django_capture_on_commit_callbacks
     ):
         settings.GAITU_MAX_ACTIVE_PER_USER = 1
         first, second = (Edit.objects.create(owner=owner, instruction=f"{n}") for n in range(2))
@@ -240,7 +246,9 @@ class TestTurns:
             services.cancel(ahead)
         assert started == [str(behind.pk)]
 
-    def test_the_sweep_starts_a_turn_nobody_passed_on(self, owner, settings, started):
+    def test_the_sweep_starts_a_turn_nobody_passed_on(
+        self, owner, settings, someone_waits, started
+    ):
         settings.GAITU_MAX_ACTIVE_PER_USER = 1
         lost = Edit.objects.create(owner=owner, instruction="its job died with its worker")
         waiting = Edit.objects.create(owner=owner, instruction="not its turn yet")

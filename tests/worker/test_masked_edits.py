@@ -86,11 +86,12 @@ def test_the_mask_is_kept_as_painted_and_sent_at_the_size_the_picture_is_sent(
     """A 3000 × 2000 photo goes at 1500 × 1000 (GAITU_SEND_MAX_SIDE): its mask, painted at
     3000 × 2000, goes at exactly that size too, with its area where it was painted."""
     settings.GAITU_SEND_MAX_SIDE = 1500
-    asked: list[ImageRequest] = []
+    asked: list[tuple[ImageRequest, bytes]] = []
     real = run.send_with_fallback
 
     def recording(routes, request, **callbacks):
-        asked.append(request)
+        # The picture as sent: its file is closed once the gateway has answered.
+        asked.append((request, request.pictures[0].data))
         return real(routes, request, **callbacks)
 
     monkeypatch.setattr(run, "send_with_fallback", recording)
@@ -102,8 +103,8 @@ def test_the_mask_is_kept_as_painted_and_sent_at_the_size_the_picture_is_sent(
     assert edit.status == Edit.Status.SUCCEEDED, (edit.error_code, edit.error_detail)
     with edit.masked_source.mask.open("rb") as stored:
         assert stored.read() == mask  # kept byte for byte, at the picture's own size
-    (request,) = asked
-    sent_picture = Image.open(io.BytesIO(request.pictures[0].data))
+    ((request, sent),) = asked
+    sent_picture = Image.open(io.BytesIO(sent))
     sent_mask = Image.open(io.BytesIO(request.mask))
     assert sent_picture.size == sent_mask.size == (1500, 1000)
     alpha = sent_mask.getchannel("A")

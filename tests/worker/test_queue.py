@@ -48,3 +48,30 @@ def test_whoever_takes_a_job_wakes_the_next_thread_while_more_wait(tmp_path):
     assert listener.recv(16) == NUDGE
     assert worker.dequeue() == b"second"
     assert not select.select([listener], [], [], 0)[0]  # and nobody for an empty queue
+
+
+def test_idle_threads_take_turns_to_look_for_want_of_a_nudge(tmp_path, monkeypatch):
+    """Without a nudge, one idle thread a WAIT looks at the queue, not each of them."""
+    _web, worker = storages(tmp_path, wait=0.05)
+    worker.listen()
+    looks = []
+    real = NudgedSqliteStorage.__mro__[1].dequeue
+
+    def counted(self):
+        looks.append(threading.current_thread().name)
+        return real(self)
+
+    monkeypatch.setattr(NudgedSqliteStorage.__mro__[1], "dequeue", counted)
+
+    def idle(rounds: int) -> None:
+        for _ in range(rounds):
+            assert worker.dequeue() is None
+
+    threads = [threading.Thread(target=idle, args=(4,), name=f"idle-{n}") for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    # Each thread's first look, then one a WAIT between them all: fewer than one each round.
+    assert len(set(looks)) == 8
+    assert len(looks) < 8 * 4

@@ -147,22 +147,28 @@ GAITU_MIN_FREE_MB: int = max(0, env.int("GAITU_MIN_FREE_MB", 500))
 
 # --- The worker and its queue (queue.py) ------------------------------------------------------
 
-# Edits one worker process runs at once.
-GAITU_WORKER_THREADS: int = env.int("GAITU_WORKER_THREADS", 16)
 # redis://, rediss://, unix:// or postgres:// to share the job queue between machines; unset =
 # the PostgreSQL database of DATABASE_URL if there is one, else SQLite in the data folder.
 GAITU_QUEUE_URL: str = env.str("GAITU_QUEUE_URL", "")
+# Edits one worker process runs at once. A thread waiting on a gateway costs about 44 KiB, and
+# holds neither its picture (a file) nor, on PostgreSQL, a database connection, so hundreds are
+# cheap. Except with the queue in PostgreSQL: there each idle thread waits on a LISTEN
+# connection of its own (huey's PostgresStorage), and PostgreSQL allows 100 by default.
+_POSTGRES_QUEUE = (GAITU_QUEUE_URL or DATABASE_URL).startswith(("postgres://", "postgresql://"))
+GAITU_WORKER_THREADS: int = max(1, env.int("GAITU_WORKER_THREADS", 32 if _POSTGRES_QUEUE else 256))
 # Seconds without a heartbeat before a running edit counts as interrupted.
 GAITU_HEARTBEAT_TIMEOUT: float = env.float("GAITU_HEARTBEAT_TIMEOUT", 120.0)
 
 # Any of these makes the scale-out profile: several processes on several machines share the
 # database, the queue and the pictures.
 GAITU_SCALE_OUT: bool = bool(DATABASE_URL or GAITU_QUEUE_URL or GAITU_S3_BUCKET)
-# Processes of the web server: with several, requests are shared between them by the kernel.
-# Default: one on the embedded profile (SQLite has one writer anyway), one per core otherwise.
-GAITU_WEB_PROCESSES: int = max(
-    1, env.int("GAITU_WEB_PROCESSES", (os.cpu_count() or 1) if GAITU_SCALE_OUT else 1)
-)
+# Processes of the web server: with several, connections are shared between them by the
+# kernel. Default: one per core, on either profile. A process runs Django's views one at a time
+# (in one thread, under one GIL), and a page is Python work (mostly template rendering), so one
+# process answers at most one core's worth: on two cores, 64 people at once got half the
+# machine (bench/many.py). SQLite in WAL mode reads in every process at once, and its writes
+# already come from several processes (the web server and the worker).
+GAITU_WEB_PROCESSES: int = max(1, env.int("GAITU_WEB_PROCESSES", os.cpu_count() or 1))
 
 # --- HTTPS (security.py) ---------------------------------------------------------------------
 

@@ -29,9 +29,11 @@ if queue_url.startswith(("redis://", "rediss://", "unix://")):
     # so a new job wakes it at once wherever it runs.
     require_scale_libraries("GAITU_QUEUE_URL", "redis")
     HUEY = {
-        "huey_class": "huey.RedisHuey",
+        "huey_class": "worker.redis_queue.SizedRedisHuey",
         "name": "gaitu",
         "url": queue_url,
+        # A connection for each thread blocked on the queue, and some for the rest.
+        "max_connections": GAITU_WORKER_THREADS + 8,
         "blocking": True,
         "immediate": False,
         "results": True,

@@ -14,6 +14,10 @@ from webapp.settings import gaitu
 # Connections to PostgreSQL are kept in a pool per process (Django's, psycopg_pool's): a worker
 # thread holds one for its edit, and the web server's requests borrow one for their length.
 POOL_SPARE = 8  # connections beyond the worker's threads: the beat, the hub, requests
+# Threads that query at once, at most: an edit's thread gives its connection back while it
+# waits on the gateway (worker/run.py release_connection), so hundreds of threads in flight
+# (GAITU_WORKER_THREADS) share this many, well inside PostgreSQL's max_connections of 100.
+POOL_THREADS = min(gaitu.GAITU_WORKER_THREADS, 48)
 
 
 def require_scale_libraries(variable: str, *modules: str) -> None:
@@ -47,7 +51,7 @@ def database_from_url(url: str) -> dict[str, Any]:
             **database.get("OPTIONS", {}),
             "pool": {
                 "min_size": 2,
-                "max_size": gaitu.GAITU_WORKER_THREADS + POOL_SPARE,
+                "max_size": POOL_THREADS + POOL_SPARE,
                 "timeout": 30,  # seconds a thread waits for a connection of the pool
             },
         }

@@ -73,6 +73,14 @@ def test_shaping_downscales_turns_upright_and_strips_metadata():
     assert shaped.getpixel((40, 40))[0] > 150
 
 
+def test_a_24_megapixel_camera_jpeg_is_sent_as_decoded_at_a_quarter():
+    # 6000x4000 at 1/4 scale is 1500 px: within the slack below 2048, so no decode at 1/2
+    # (3000 px) and resize, four times the decoding.
+    data, content_type = shape_to_send(io.BytesIO(image_bytes((6000, 4000))), max_side=2048)
+    assert content_type == "image/jpeg"
+    assert Image.open(io.BytesIO(data)).size == (1500, 1000)
+
+
 def test_shaping_keeps_small_pictures_as_they_are_sized():
     data, _ = shape_to_send(io.BytesIO(image_bytes((300, 200))), max_side=2048)
     assert Image.open(io.BytesIO(data)).size == (300, 200)
@@ -112,7 +120,8 @@ def test_the_thumbnail_from_the_shaped_still_matches_one_made_alone():
 
     photo = image_bytes((3000, 2000), exif_orientation=6, quality=85)
     _payload, content_type, still = shape_with_still(io.BytesIO(photo), 2048)
-    assert (content_type, still.size) == ("image/jpeg", (1365, 2048))
+    # Decoded at half scale (draft): 1500 px is within the slack allowed below 2048.
+    assert (content_type, still.size) == ("image/jpeg", (1000, 1500))
     together = Image.open(io.BytesIO(thumbnail_of(still)))
     alone = Image.open(io.BytesIO(make_thumbnail(io.BytesIO(photo))))
     assert together.size == alone.size == (320, 480)
