@@ -111,7 +111,9 @@ def pickup_figure(figures: Burst) -> str:
     return f"{p50:.3f} s / {p95:.3f} s"
 
 
-def _submit_and_wait(jobs) -> None:
+def _submit_and_wait(jobs, timeout: float = 120, every: float = 0.5) -> None:
+    """Each (client, photo, instruction) submitted at once, each waited for to succeed."""
+
     def one(job):
         client, photo, instruction = job
         response = client.post(
@@ -119,7 +121,8 @@ def _submit_and_wait(jobs) -> None:
             data={"instruction": instruction},
             files={"image": ("p.jpg", photo, "image/jpeg")},
         )
-        detail = wait_for_edit(client, response.json()["url"], timeout=120, every=0.5)
+        assert response.status_code == 202, response.text
+        detail = wait_for_edit(client, response.json()["url"], timeout=timeout, every=every)
         assert detail["status"] == "succeeded", detail
 
     with ThreadPoolExecutor(len(jobs)) as pool:

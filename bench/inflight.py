@@ -17,14 +17,13 @@ import signal
 import statistics
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from bench.requests import _photo
-from tests.support.live import Gaitu, children, free_port, stop, wait_for_edit
+from tests.support.live import Gaitu, children, free_port, stop
 
 LATENCY = 30.0
 EDITS = 256
@@ -33,6 +32,9 @@ EVERY = 0.25  # seconds between samples of the worker's memory
 
 
 def run() -> list[tuple[str, str, str]]:
+    # Here, not at the top: bench/concurrency.py takes make_run from this module.
+    from bench.concurrency import _figures, _submit_and_wait
+
     with tempfile.TemporaryDirectory(prefix="gaitu-inflight-") as folder:
         photo = _photo(Path(folder) / "camera.jpg")
         with make_run(
@@ -43,16 +45,19 @@ def run() -> list[tuple[str, str, str]]:
         ) as (gaitu, serve):
             people = _people(gaitu, EDITS // CAP)
             worker = children(serve.pid)["worker"]
-            _submit_and_wait([(people[0], photo, "mirror [single]")])
+            _submit_and_wait([(people[0], photo, "mirror [single]")], timeout=900, every=1.0)
             sampler = _Sampler(worker)
             sampler.start()
             _submit_and_wait(
-                [(people[n % len(people)], photo, "mirror [batch]") for n in range(EDITS)]
+                [(people[n % len(people)], photo, "mirror [batch]") for n in range(EDITS)],
+                timeout=900,
+                every=1.0,
             )
             sampler.stop()
             peak_kib = _kib_fields(Path(f"/proc/{worker}/status"))["VmHWM"]
             threads = _threads_line(gaitu.output())
-            single, makespan, pickups = _figures(gaitu)
+            burst = _figures(gaitu)
+            single, makespan, pickups = burst.single, burst.makespan, burst.pickups
     p50 = statistics.median(pickups)
     p95 = statistics.quantiles(pickups, n=20)[-1]
     return [
@@ -116,39 +121,6 @@ def _people(gaitu: Gaitu, count: int) -> list[httpx.Client]:
         )
         for token in tokens
     ]
-
-
-def _submit_and_wait(jobs) -> None:
-    def one(job):
-        client, photo, instruction = job
-        response = client.post(
-            "/api/v1/edits",
-            data={"instruction": instruction},
-            files={"image": ("camera.jpg", photo, "image/jpeg")},
-        )
-        assert response.status_code == 202, response.text
-        detail = wait_for_edit(client, response.json()["url"], timeout=900, every=1.0)
-        assert detail["status"] == "succeeded", detail
-
-    with ThreadPoolExecutor(len(jobs)) as pool:
-        list(pool.map(one, jobs))
-
-
-def _figures(gaitu: Gaitu) -> tuple[float, float, list[float]]:
-    """One edit alone (queued to finished), the burst's makespan, and its pickups."""
-    script = (
-        "from editor.models import Edit\n"
-        "for e in Edit.objects.all():\n"
-        "    print(e.instruction.split()[-1], e.queued_at.timestamp(),"
-        " e.started_at.timestamp(), e.finished_at.timestamp())"
-    )
-    rows = [
-        line.split() for line in gaitu.manage("shell", "--no-imports", "-c", script).splitlines()
-    ]
-    single = next(float(f) - float(q) for kind, q, _, f in rows if kind == "[single]")
-    batch = [(float(q), float(s), float(f)) for kind, q, s, f in rows if kind == "[batch]"]
-    makespan = max(f for _, _, f in batch) - min(q for q, _, _ in batch)
-    return single, makespan, [s - q for q, s, _ in batch]
 
 
 def _threads_line(output: str) -> str:
