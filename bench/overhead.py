@@ -183,6 +183,9 @@ def _serve_with_stamping_gateway(data_dir: Path, stamps: Path):
         GAITU_API_KEY="remote-demo",
         GAITU_FETCH_ALLOW_HOSTS="127.0.0.1",
         GAITU_DEMO_LATENCY=str(GATEWAY_SECONDS),
+        # 21 edits of each photo follow one another faster than the default cap of edits in
+        # a minute allows one person; the cap is not what is measured.
+        GAITU_RATE_LIMIT="0",
     )
     command = [sys.executable, "-m", "bench.overhead", str(port), str(stamps)]
     gateway = subprocess.Popen(command, cwd=ROOT)
