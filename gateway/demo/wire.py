@@ -16,19 +16,27 @@ from urllib.parse import parse_qs, urlsplit
 
 
 class ResultStore:
-    """The last few results, in memory: Gaitu downloads each one right after it is made."""
+    """The last results, in memory: Gaitu downloads each one right after it is made.
 
-    def __init__(self, capacity: int = 200):
+    Enough of them for every edit a worker keeps in flight (256 threads by default) to find
+    its result when all their answers come at once, within a bound on the bytes held."""
+
+    def __init__(self, capacity: int = 1024, max_bytes: int = 256 * 2**20):
         self.capacity = capacity
+        self.max_bytes = max_bytes
         self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def put(self, data: bytes) -> str:
         key = secrets.token_urlsafe(12)
         with self._lock:
             self._items[key] = data
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
+            self._bytes += len(data)
+            while len(self._items) > 1 and (
+                len(self._items) > self.capacity or self._bytes > self.max_bytes
+            ):
+                self._bytes -= len(self._items.popitem(last=False)[1])
         return key
 
     def get(self, key: str) -> bytes | None:
