@@ -4,6 +4,7 @@ measured in the same run, on the same machine."""
 import os
 import platform
 import sys
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,18 +46,28 @@ BENCHMARKS = [
 
 def main() -> None:
     chosen = sys.argv[1:]  # e.g. `bench/run.py load` runs only that one
-    rows = []
+    rows, failed = [], 0
     for title, module in BENCHMARKS:
         if chosen and module.__name__.rsplit(".", 1)[-1] not in chosen:
             continue
         print(f"running: {title} …", file=sys.stderr, flush=True)
-        rows += [(title, *row) for row in module.run()]
+        try:
+            found = [(title, *row) for row in module.run()]
+        except Exception as exc:
+            # One bench that cannot finish does not take the others' figures with it.
+            traceback.print_exc()
+            failed += 1
+            found = [(title, "did not finish", f"{type(exc).__name__}: {str(exc)[:200]}", "-")]
+        for row in found:  # as each bench ends, for a run cut short
+            print("| " + " | ".join(row) + " |", file=sys.stderr, flush=True)
+        rows += found
     cpu = platform.processor() or platform.machine()
     print(f"\nMachine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}\n")
     print("| benchmark | measure | figure | goal |")
     print("| --- | --- | --- | --- |")
     for title, measure, figure, goal in rows:
         print(f"| {title} | {measure} | {figure} | {goal} |")
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
