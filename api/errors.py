@@ -5,13 +5,18 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
     RequestDataTooBig,
     SuspiciousMultipartForm,
+    SuspiciousOperation,
     TooManyFieldsSent,
     TooManyFilesSent,
 )
+from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -116,8 +121,32 @@ def _unreadable_body(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error_response(400, "bad_request", message)
 
 
+def _refused(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """What Django itself answers 403 or 400 for, in the API's shape."""
+    if isinstance(exc, PermissionDenied):
+        return error_response(403, "forbidden", _("This token may not do that."))
+    return error_response(400, "bad_request", _("The request cannot be read."))
+
+
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Anything else: logged with its traceback, and told to error reporters, as Django does
+    for a page; the client gets the API's JSON, with nothing of the traceback in it."""
+    got_request_exception.send(sender=None, request=request)
+    message = _(
+        "Gaitu could not answer this time. Try again in a moment; if it keeps happening, tell "
+        "the person who runs this Gaitu."
+    )
+    response = error_response(500, "server_error", message)
+    log_response(
+        "%s: %s", "Internal Server Error", request.path, response=response, request=request,
+        exception=exc,
+    )  # fmt: skip
+    return response
+
+
 # Each handler takes the exception it is listed with (ninja's own annotation of handlers, which
-# also admits exception classes, is wider than any handler).
+# also admits exception classes, is wider than any handler). ninja takes the handler of the
+# closest class in an exception's MRO, so Exception's is only for what none other names.
 Handler = Callable[[HttpRequest, Any], HttpResponse]
 HANDLERS: list[tuple[type[Exception], Handler]] = [
     (ApiError, _api_error),
@@ -135,6 +164,10 @@ HANDLERS: list[tuple[type[Exception], Handler]] = [
             MultiPartParserError,
         )
     ),
+    (PermissionDenied, _refused),
+    (BadRequest, _refused),
+    (SuspiciousOperation, _refused),
+    (Exception, _server_error),
 ]
 
 

@@ -4,6 +4,8 @@ import uuid
 from datetime import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.test import Client
 from django.urls import reverse
 
 from editor.models import Edit
@@ -192,3 +194,30 @@ def test_times_are_written_as_they_always_were(api, owner):
     created = api("get", reverse("api_edit", args=[edit.pk])).json()["created"]
     assert created == edit.created_at.isoformat()
     assert datetime.fromisoformat(created) == edit.created_at
+
+
+@pytest.mark.parametrize(
+    ("raised", "status", "code"),
+    [
+        (RuntimeError("the disk controller caught fire"), 500, "server_error"),
+        (PermissionDenied(), 403, "forbidden"),
+        (SuspiciousOperation("odd"), 400, "bad_request"),
+    ],
+)
+def test_what_no_handler_names_is_still_the_apis_json(
+    owner_token, monkeypatch, caplog, raised, status, code
+):
+    def breaks(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr("api.edits.chosen_edits", breaks)
+    # As a server runs: the exception is answered, not raised into the test.
+    client = Client(raise_request_exception=False)
+    response = client.get(reverse("api_edits"), HTTP_AUTHORIZATION=f"Bearer {owner_token}")
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    assert error_of(response)["code"] == code
+    assert "caught fire" not in response.text and "Traceback" not in response.text
+    if status == 500:  # logged as Django logs a page's, with the traceback
+        (record,) = [r for r in caplog.records if r.name == "django.request"]
+        assert record.levelname == "ERROR" and record.exc_info[1] is raised
