@@ -15,6 +15,7 @@ same run; the worker process's peak resident memory (VmHWM) and where it goes at
 import re
 import signal
 import statistics
+import sys
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -95,6 +96,10 @@ def make_run(data_dir: Path, **extra_env: str):
         try:
             gaitu.wait_until_up(serve)
             yield gaitu, serve
+        except BaseException:
+            # The logs go with the bench's temporary folder: the server's last words first.
+            print(_server_errors(gaitu.output()), file=sys.stderr)
+            raise
         finally:
             stop(serve)
     finally:
@@ -121,6 +126,14 @@ def _people(gaitu: Gaitu, count: int) -> list[httpx.Client]:
         )
         for token in tokens
     ]
+
+
+def _server_errors(output: str, lines: int = 60) -> str:
+    """The tracebacks and error lines in the server's output, or its last lines."""
+    said = output.splitlines()
+    first = next((n for n, line in enumerate(said) if "Traceback" in line or " 500 " in line), None)
+    shown = said[first : first + lines] if first is not None else said[-lines:]
+    return "--- server output ---\n" + "\n".join(shown)
 
 
 def _threads_line(output: str) -> str:
