@@ -13,6 +13,7 @@ came. Not for an in-memory database (the tests'), which is one connection shared
 """
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from django.db.backends.sqlite3 import base
@@ -33,20 +34,18 @@ class CursorWrapper(RetriesWhenBusy, base.SQLiteCursorWrapper):
     turns: WriteTurns | None = None
 
     def execute(self, query: str, params: Any = None) -> Any:
-        if self.turns is None or self.connection.in_transaction or _reads(query):
-            return super().execute(query, params)
-        take_turn(self.turns, self.lock_timeout)
-        try:
-            return super().execute(query, params)
-        finally:
-            self.turns.release()
+        return self._in_turn(not _reads(query), super().execute, query, params)
 
     def executemany(self, query: str, param_list: Any) -> Any:
-        if self.turns is None or self.connection.in_transaction:
-            return super().executemany(query, param_list)
+        return self._in_turn(True, super().executemany, query, param_list)
+
+    def _in_turn(self, writes: bool, call: Callable[..., Any], *args: Any) -> Any:
+        """call(*args), in the process's turn when it writes outside a transaction."""
+        if self.turns is None or not writes or self.connection.in_transaction:
+            return call(*args)
         take_turn(self.turns, self.lock_timeout)
         try:
-            return super().executemany(query, param_list)
+            return call(*args)
         finally:
             self.turns.release()
 
