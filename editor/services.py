@@ -238,7 +238,14 @@ def cancel(edit: Edit) -> bool:
 def delete(edit: Edit) -> None:
     """Delete the edit and its pictures; a running edit's worker lets go first."""
     cancel(edit)
-    edit.delete()  # its pictures' files go once the delete commits (editor/signals.py)
+    with transaction.atomic():
+        # Its pictures' rows are locked (on SQLite, the transaction holds the write lock)
+        # before Django collects them, so that a rendition or cleaned original the worker
+        # keeps meanwhile is either among what is collected, its file deleted with the rest,
+        # or finds its row gone and deletes its own file: never a file that no row names.
+        for pictures in (SourceImage.objects, ResultImage.objects):
+            list(pictures.select_for_update().filter(edit=edit).values_list("pk", flat=True))
+        edit.delete()  # its pictures' files go once the delete commits (editor/signals.py)
 
 
 def share(edit: Edit, *, show_original: bool, show_instruction: bool) -> tuple[Share, bool] | None:
