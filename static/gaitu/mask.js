@@ -43,6 +43,7 @@
     this.keyPoint = null; // where the keyboard's brush is, in picture pixels
     this.penDown = false;
     this.request = null; // what open() was asked: its callbacks
+    this.encoder = new PngEncoder(dialog.dataset.maskEncoder);
     this.listen();
   }
 
@@ -344,7 +345,7 @@
     this.liftPen();
     if (!this.width || !this.steps.length) return;
     this.doneButton.disabled = true;
-    exportMask(this.canvas, function (mask) {
+    exportMask(this.canvas, this.encoder, function (mask) {
       self.doneButton.disabled = false;
       if (!mask) return;
       if (!mask.changed) {
@@ -352,7 +353,7 @@
         self.doneButton.disabled = true; // nothing painted: there is nothing to hand over
         return;
       }
-      preview(self.picture, self.canvas, function (previewBlob) {
+      preview(self.picture, self.canvas, self.encoder, function (previewBlob) {
         mask.preview = previewBlob;
         self.finish(mask);
       });
@@ -373,7 +374,7 @@
 
   // Opaque black where nothing is painted, transparent where it is, nothing in between: what
   // imaging.masks keeps and the images API wants. { file, changed (pixels), total, percent }.
-  function exportMask(canvas, done) {
+  function exportMask(canvas, encoder, done) {
     var width = canvas.width;
     var height = canvas.height;
     var painted = canvas.getContext("2d").getImageData(0, 0, width, height);
@@ -387,11 +388,7 @@
       pixels[i + 2] = 0;
       pixels[i + 3] = change ? 0 : 255;
     }
-    var out = document.createElement("canvas");
-    out.width = width;
-    out.height = height;
-    out.getContext("2d").putImageData(painted, 0, 0);
-    out.toBlob(function (blob) {
+    encoder.encode(painted, function (blob) {
       if (!blob) {
         done(null);
         return;
@@ -402,24 +399,83 @@
         total: width * height,
         percent: changed / (width * height) * 100,
       });
-    }, "image/png");
+    });
+  }
+
+  // ---- PNG encoding: in a worker (mask-encoder.js) where the browser can, else on the page ----
+  function PngEncoder(url) {
+    this.url = url;
+    this.worker = null;
+    this.waiting = {}; // id -> { pixels, done }: the pixels stay, to encode here if the worker fails
+    this.asked = 0;
+    this.usable = Boolean(url) && typeof Worker === "function" && typeof OffscreenCanvas === "function";
+  }
+
+  PngEncoder.prototype.encode = function (pixels, done) {
+    var worker = this.usable && this.start();
+    if (!worker) {
+      encodeHere(pixels, done);
+      return;
+    }
+    this.asked += 1;
+    this.waiting[this.asked] = { pixels: pixels, done: done };
+    // Copied, not transferred: the page keeps the pixels for encodeHere if the worker fails.
+    worker.postMessage({ id: this.asked, width: pixels.width, height: pixels.height, pixels: pixels.data.buffer });
+  };
+
+  PngEncoder.prototype.start = function () {
+    if (this.worker) return this.worker;
+    var self = this;
+    try {
+      this.worker = new Worker(this.url);
+    } catch (_error) {
+      this.usable = false;
+      return null;
+    }
+    this.worker.addEventListener("message", function (event) {
+      var asked = self.waiting[event.data.id];
+      if (!asked) return;
+      delete self.waiting[event.data.id];
+      if (event.data.blob) asked.done(event.data.blob);
+      else encodeHere(asked.pixels, asked.done);
+    });
+    // The worker could not start (its script did not load): what it was asked is encoded here.
+    this.worker.addEventListener("error", function () {
+      self.usable = false;
+      self.worker = null;
+      var waiting = self.waiting;
+      self.waiting = {};
+      Object.keys(waiting).forEach(function (id) { encodeHere(waiting[id].pixels, waiting[id].done); });
+    });
+    return this.worker;
+  };
+
+  function encodeHere(pixels, done) {
+    var out = document.createElement("canvas");
+    out.width = pixels.width;
+    out.height = pixels.height;
+    out.getContext("2d").putImageData(pixels, 0, 0);
+    out.toBlob(function (blob) { done(blob); }, "image/png");
   }
 
   // The picture, small, with the painted area tinted over it.
-  function preview(picture, painted, done) {
+  function preview(picture, painted, encoder, done) {
     var scale = Math.min(1, PREVIEW_SIDE / Math.max(painted.width, painted.height));
     var small = document.createElement("canvas");
     small.width = Math.max(1, Math.round(painted.width * scale));
     small.height = Math.max(1, Math.round(painted.height * scale));
     var context = small.getContext("2d");
+    var pixels;
     try {
       context.drawImage(picture, 0, 0, small.width, small.height);
       context.globalAlpha = 0.55;
       context.drawImage(painted, 0, 0, small.width, small.height);
-      small.toBlob(function (blob) { done(blob); }, "image/png");
+      pixels = context.getImageData(0, 0, small.width, small.height);
     } catch (_error) {
       done(null); // a picture the page may not read back: the form shows the words alone
+      return;
     }
+    encoder.encode(pixels, done);
   }
 
   var brush = null;

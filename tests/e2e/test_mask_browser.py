@@ -220,6 +220,23 @@ def test_a_stroke_is_transparent_where_painted_and_the_eraser_takes_it_back(sign
     assert found["alphas"] == [0, 0, 255, 255, 255]
 
 
+@pytest.mark.parametrize("encoder", ["worker", "page"])
+def test_done_encodes_the_mask_in_a_worker_or_on_the_page(sign_in, no_violations, encoder):
+    """On the page's thread Chromium encodes a PNG in idle time only, so "Done" could take
+    seconds (mask-encoder.js); without its worker the page encodes it itself."""
+    page, _client = sign_in(f"mask_encoder_{encoder}")
+    if encoder == "page":
+        page.route("**/gaitu/mask-encoder.*", lambda route: route.fulfill(status=404))
+    brush = open_brush_on_chosen_picture(page)
+    mouse_stroke(page, brush.locator(CANVAS), (0.1, 0.5), (0.9, 0.5))
+    brush.locator("[data-mask-done]").click()
+    expect(brush).to_be_hidden()
+    expect(page.locator("[data-mask-thumb]")).to_be_visible()  # the preview, encoded the same way
+    assert form_mask(page, [(0.5, 0.5), (0.5, 0.05)])["alphas"] == [0, 255]
+    started = [worker.url for worker in page.workers if "mask-encoder" in worker.url]
+    assert len(started) == (1 if encoder == "worker" else 0)
+
+
 def test_cancel_keeps_no_mask_and_another_picture_drops_one(sign_in, no_violations):
     page, _client = sign_in("mask_cancel")
     brush = open_brush_on_chosen_picture(page)
@@ -277,7 +294,9 @@ def test_the_brush_with_the_keyboard(sign_in, no_violations):
     page.keyboard.press("Space")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Space")
-    brush.locator("[data-mask-done]").focus()
+    done = brush.locator("[data-mask-done]")
+    expect(done).to_be_enabled()  # else focus() would leave the focus on the canvas
+    done.focus()
     page.keyboard.press("Enter")
     expect(brush).to_be_hidden()
     assert form_mask(page, [(0.5, 0.5)])["alphas"] == [0]
