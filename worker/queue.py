@@ -13,6 +13,7 @@ Loaded by huey (settings.HUEY); imports nothing of Django's.
 import contextlib
 import os
 import socket
+import struct
 import threading
 import time
 from pathlib import Path
@@ -75,7 +76,7 @@ class NudgedSqliteStorage(SqliteStorage):
         """Wait for a nudge, up to WAIT; whether this thread should look at the queue now."""
         try:
             self.listen().recv(16)
-        except TimeoutError:
+        except BlockingIOError:  # SO_RCVTIMEO ran out (listen): no nudge came
             with self._looked_lock:
                 now = time.monotonic()
                 if now - self._looked_at < self.WAIT:
@@ -91,7 +92,13 @@ class NudgedSqliteStorage(SqliteStorage):
             if self._listener is None:
                 listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 listener.bind(("127.0.0.1", 0))
-                listener.settimeout(self.WAIT)
+                # The wait's limit is the kernel's (SO_RCVTIMEO), the socket blocking: then
+                # idle threads wait in recv itself, and a nudge wakes one of them. With
+                # Python's settimeout each waits in poll(), and every nudge woke all of them,
+                # 255 idle threads taking the GIL in turn for one job (found with py-spy).
+                seconds, fraction = divmod(self.WAIT, 1)
+                limit = struct.pack("ll", int(seconds), int(fraction * 1_000_000))
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
                 written = self.port_file.with_suffix(f".{os.getpid()}")
                 written.write_text(str(listener.getsockname()[1]))
                 written.replace(self.port_file)  # whole, or not at all

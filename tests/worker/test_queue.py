@@ -1,8 +1,11 @@
 """The SQLite job queue's nudge (worker/queue.py): a new job wakes an idle worker thread."""
 
+import re
 import select
 import threading
+from pathlib import Path
 
+from tests.support.live import wait_until
 from worker.queue import NUDGE, NudgedSqliteStorage
 
 
@@ -75,3 +78,51 @@ def test_idle_threads_take_turns_to_look_for_want_of_a_nudge(tmp_path, monkeypat
     # Each thread's first look, then one a WAIT between them all: fewer than one each round.
     assert len(set(looks)) == 8
     assert len(looks) < 8 * 4
+
+
+def _switches(native_id: int) -> int:
+    """How often the thread has given up the core for a wait: once per wake-up, and more."""
+    status = Path(f"/proc/self/task/{native_id}/status").read_text()
+    return int(re.search(r"voluntary_ctxt_switches:\s+(\d+)", status).group(1))
+
+
+def _sleeping(native_id: int) -> bool:
+    """Whether the thread is asleep in the kernel, waiting (not running, not runnable)."""
+    status = Path(f"/proc/self/task/{native_id}/status").read_text()
+    return "State:\tS" in status
+
+
+def test_a_nudge_wakes_one_idle_thread_not_all_of_them(tmp_path):
+    """Hundreds of idle threads wait on the one socket (GAITU_WORKER_THREADS): each nudge used
+    to wake every one of them, to find the datagram taken. Counted by the kernel's context
+    switches of each waiting thread, not by time."""
+    web, worker = storages(tmp_path, wait=60)
+    worker.listen()
+    waiters, nudges = 8, 10
+    woken = threading.Semaphore(0)
+    ids: list[int] = []
+    stop = threading.Event()
+
+    def idle() -> None:
+        ids.append(threading.get_native_id())
+        while not stop.is_set():
+            worker._wait_for_nudge()
+            woken.release()
+
+    threads = [threading.Thread(target=idle, daemon=True) for _ in range(waiters)]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: len(ids) == waiters and all(_sleeping(i) for i in ids), what="all waiting")
+    before = sum(_switches(i) for i in ids)
+    for _ in range(nudges):
+        web.nudge()
+        assert woken.acquire(timeout=20)
+        wait_until(lambda: all(_sleeping(i) for i in ids), what="all waiting again")
+    extra = sum(_switches(i) for i in ids) - before
+    # One waiter woken a nudge, plus a few for the GIL; all of them would be 8 a nudge.
+    assert extra < 3 * nudges, extra
+    stop.set()
+    for _ in range(waiters):
+        web.nudge()
+    for thread in threads:
+        thread.join(timeout=20)
