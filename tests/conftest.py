@@ -4,7 +4,7 @@ from django.db import connection
 from huey.contrib.djhuey import HUEY
 
 from accounts.models import ApiToken
-from worker.run import EditWatch
+from worker.watch import EditWatch
 
 
 @pytest.fixture

@@ -1,12 +1,13 @@
 """The worker's database connections: SQLite's keep a small page cache of their own, and a
 PostgreSQL one goes back to the pool while its thread waits (release_connection).
 
-Django opens a connection per thread, and the worker has a thread per edit in flight (and one
-watching each, worker/run.py EditWatch): 256 edits at once mean some 500 connections. Each
+Django opens a connection per thread, and the worker has a thread per edit in flight: 256
+edits at once mean 256 connections, and one more watching them all (worker/watch.py). Each
 keeps up to 2 MB of pages it has read (SQLite's default cache_size); having read the edits'
-tables, one held about 450 KiB, so the connections alone held over 200 MiB. Their pages are
-in the operating system's file cache anyway, shared and not the process's: a connection's own
-cache of 64 KiB costs a read from there now and then, not a disk read.
+tables, one held about 450 KiB, so 500 of them (when each edit had a watching thread of its
+own) held over 200 MiB. Their pages are in the operating system's file cache anyway, shared
+and not the process's: a connection's own cache of 64 KiB costs a read from there now and
+then, not a disk read.
 """
 
 import threading

@@ -3,15 +3,12 @@
 import errno
 import logging
 import threading
-import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 
 import httpx
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, connection
-from django.utils import timezone
 from PIL import Image
 
 from editor.gateways import download_allow_hosts
@@ -29,7 +26,7 @@ from imaging import shape_with_still, thumbnail_of
 from imaging.masks import mask_as_sent
 from providers.routing import record_call, routes_for
 
-from .connections import in_edit_thread, release_connection
+from .connections import release_connection
 from .phases import PicturePhase
 from .renditions import (
     in_background,
@@ -38,6 +35,7 @@ from .renditions import (
     write_cleaned,
     write_displays,
 )
+from .watch import EditWatch
 
 logger = logging.getLogger(__name__)
 
@@ -444,83 +442,3 @@ def _fail_download(edit: Edit, problem: Failure, drop_links: bool) -> None:
         # These links failed twice now; the next Retry asks the gateway afresh.
         edit.keep_result_links([])
     edit.fail(problem.code, problem.detail, problem.reason)
-
-
-class EditWatch:
-    """While an edit runs: refresh its heartbeat, and notice at once when it is canceled.
-
-    A canceled edit's connections to the gateway are closed from this thread, which ends a
-    blocked read in the worker thread right away, even if the gateway is silent: the edit's
-    client, and each one opened for requests sent side by side (open_client).
-    """
-
-    INTERVAL = 1.0  # seconds between looks for a cancel
-    # Seconds between heartbeats: far inside GAITU_HEARTBEAT_TIMEOUT, and sparing with writes,
-    # which all edits of all workers share one database lock for.
-    HEARTBEAT_EVERY = 10.0
-
-    def __init__(self, edit: Edit, client: httpx.Client):
-        self.edit = edit
-        self.client = client
-        self._clients = [client]
-        self._clients_lock = threading.Lock()
-        self.canceled = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name=f"watch-{edit.pk}", daemon=True)
-
-    def __enter__(self) -> "EditWatch":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def open_client(self) -> httpx.Client:
-        """A client of its own for one more request, closed with the others on a cancel (at
-        once, if the edit is canceled already)."""
-        client = httpx.Client(trust_env=False, verify=fetch.TLS_VERIFY)
-        with self._clients_lock:
-            self._clients.append(client)
-            if self.canceled:
-                client.close()
-        return client
-
-    def _close_clients(self) -> None:
-        with self._clients_lock:
-            for client in self._clients:
-                client.close()
-
-    def sleep(self, seconds: float) -> None:
-        """Wait between gateway attempts, but not past a cancel."""
-        self._stop.wait(seconds)
-        self.stop_if_canceled()
-
-    def stop_if_canceled(self) -> None:
-        if self.canceled:
-            raise GatewayFailure(Failure("interrupted"))
-
-    def _watch(self) -> None:
-        in_edit_thread()  # one thread like this for each edit in flight: a small cache each
-        beat_after = min(self.HEARTBEAT_EVERY, settings.GAITU_HEARTBEAT_TIMEOUT / 4)
-        last_beat = time.monotonic()
-        try:
-            while not self._stop.wait(self.INTERVAL):
-                try:
-                    # Canceled, or taken up again elsewhere (its worker seemed gone): either
-                    # way this run is over, and its attempt count tells the second apart.
-                    now = Edit.objects.filter(pk=self.edit.pk).values_list("status", "attempts")
-                    if now.first() != (Edit.Status.RUNNING, self.edit.attempts):
-                        with self._clients_lock:
-                            self.canceled = True
-                        self._close_clients()
-                        self._stop.set()
-                        return
-                    if time.monotonic() - last_beat >= beat_after:
-                        Edit.objects.filter(pk=self.edit.pk).update(heartbeat_at=timezone.now())
-                        last_beat = time.monotonic()
-                    release_connection()  # not held for the second until the next look
-                except DatabaseError:
-                    logger.warning("edit %s: heartbeat skipped", self.edit.pk, exc_info=True)
-        finally:
-            connection.close()
