@@ -5,7 +5,8 @@ GAITU_WEB_PROCESSES of the tests': the defaults), so one worker process runs eve
 demo gateway runs in a process of its own, taking LATENCY seconds an answer, as a slow real one
 would. The photos are 12-megapixel JPEGs of about 5 MB (bench/requests._photo), the same file
 256 times; EDITS / GAITU_MAX_ACTIVE_PER_USER people send them, so that fair use's cap is not
-what is measured.
+what is measured. Nobody polls the 256 edits while they run (bench/concurrency.py
+_submit_and_wait): the bench counts the unfinished ones in the database file once a second.
 
 Figures: makespan of the 256 (first queued to last finished) against one edit alone in the
 same run; the worker process's peak resident memory (VmHWM) and where it goes at the peak
@@ -34,7 +35,7 @@ EVERY = 0.25  # seconds between samples of the worker's memory
 
 def run() -> list[tuple[str, str, str]]:
     # Here, not at the top: bench/concurrency.py takes make_run from this module.
-    from bench.concurrency import _figures, _submit_and_wait
+    from bench.concurrency import _figures, _submit_and_wait, unfinished_in
 
     with tempfile.TemporaryDirectory(prefix="gaitu-inflight-") as folder:
         photo = _photo(Path(folder) / "camera.jpg")
@@ -53,6 +54,7 @@ def run() -> list[tuple[str, str, str]]:
                 [(people[n % len(people)], photo, "mirror [batch]") for n in range(EDITS)],
                 timeout=900,
                 every=1.0,
+                unfinished=unfinished_in(gaitu.data_dir / "gaitu.sqlite3"),
             )
             sampler.stop()
             peak_kib = _kib_fields(Path(f"/proc/{worker}/status"))["VmHWM"]
