@@ -128,10 +128,19 @@ class Watch:
                     self._look(watches, beat)
                 except DatabaseError:
                     logger.warning("edits' heartbeat skipped", exc_info=True)
-                else:
-                    last_beat = time.monotonic() if beat else last_beat
-                release_connection()  # not held for the second until the next look
+                    continue
+                except Exception:
+                    # Every edit in the process depends on this one thread: without beats,
+                    # they would seem lost and be run again elsewhere. It goes on looking.
+                    logger.exception("edit watch: a look failed")
+                    continue
+                finally:
+                    release_connection()  # not held for the second until the next look
+                last_beat = time.monotonic() if beat else last_beat
         finally:
+            with self._lock:  # however it ended, the next edit starts a thread again
+                if self._thread is threading.current_thread():
+                    self._thread = None
             connection.close()
 
     def _look(self, watches: list[EditWatch], beat: bool) -> None:

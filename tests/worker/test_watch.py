@@ -99,3 +99,24 @@ def test_a_run_that_is_over_alone_is_stopped_its_clients_closed(owner):
         threading.Thread(target=wait_between_attempts, daemon=True).start()
         assert ended.wait(timeout=30)
         assert watches[0].open_client().is_closed  # one asked for after the cancel, too
+
+
+def test_a_look_that_fails_does_not_end_the_watch(owner, monkeypatch, caplog):
+    """Every edit in the process depends on the one thread: an unexpected error in one look
+    is logged, and the next look still beats and still notices a cancel."""
+    edits = running_edits(owner, 2)
+    failing = {"left": 2}
+    real_look = watch.Watch._look
+
+    def look(self, watches, beat):
+        if failing["left"]:
+            failing["left"] -= 1
+            raise RuntimeError("a look went wrong")
+        return real_look(self, watches, beat)
+
+    monkeypatch.setattr(watch.Watch, "_look", look)
+    with EditWatch(edits[0], httpx.Client()) as first, EditWatch(edits[1], httpx.Client()):
+        assert edits[0].cancel()
+        wait_until(lambda: first.canceled, what="the cancel noticed after the failed looks")
+    assert failing["left"] == 0
+    assert "a look failed" in caplog.text
