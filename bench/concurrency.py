@@ -142,18 +142,18 @@ def _submit_and_wait(
         assert response.status_code == 202, response.text
         return client, response.json()["url"]
 
-    def succeeded(client: httpx.Client, url: str, every: float) -> None:
+    def succeeded(client: httpx.Client, url: str) -> None:
         detail = wait_for_edit(client, url, timeout=timeout, every=every)
         assert detail["status"] == "succeeded", detail
 
     with ThreadPoolExecutor(len(jobs)) as pool:
         if unfinished is None:
-            list(pool.map(lambda job: succeeded(*submitted(job), every), jobs))
+            list(pool.map(lambda job: succeeded(*submitted(job)), jobs))
             return
         edits = list(pool.map(submitted, jobs))
     wait_until(lambda: unfinished() == 0, timeout=timeout, what="every edit finished", every=every)
     for client, url in edits:
-        succeeded(client, url, every)
+        succeeded(client, url)
 
 
 def unfinished_in(database: Path) -> Callable[[], int]:

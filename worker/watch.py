@@ -126,17 +126,15 @@ class Watch:
                 beat = time.monotonic() - last_beat >= beat_after
                 try:
                     self._look(watches, beat)
+                    last_beat = time.monotonic() if beat else last_beat
                 except DatabaseError:
                     logger.warning("edits' heartbeat skipped", exc_info=True)
-                    continue
                 except Exception:
                     # Every edit in the process depends on this one thread: without beats,
                     # they would seem lost and be run again elsewhere. It goes on looking.
                     logger.exception("edit watch: a look failed")
-                    continue
                 finally:
                     release_connection()  # not held for the second until the next look
-                last_beat = time.monotonic() if beat else last_beat
         finally:
             with self._lock:  # however it ended, the next edit starts a thread again
                 if self._thread is threading.current_thread():
@@ -144,6 +142,7 @@ class Watch:
             connection.close()
 
     def _look(self, watches: list[EditWatch], beat: bool) -> None:
+        watches = [watch for watch in watches if not watch.canceled]  # over, and closed once
         for start in range(0, len(watches), ROUND):
             some = watches[start : start + ROUND]
             rows = Edit.objects.filter(pk__in=[watch.edit.pk for watch in some])
