@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.processes import cpu_by_role, kib_fields
 from bench.requests import _photo
 from tests.support.live import Gaitu, children, free_port, stop
 
@@ -50,6 +51,7 @@ def run() -> list[tuple[str, str, str]]:
             _submit_and_wait([(people[0], photo, "mirror [single]")], timeout=900, every=1.0)
             sampler = _Sampler(worker)
             sampler.start()
+            cpu_before = cpu_by_role()  # this process's tree: Gaitu, the gateway, the clients
             _submit_and_wait(
                 [(people[n % len(people)], photo, "mirror [batch]") for n in range(EDITS)],
                 timeout=900,
@@ -57,7 +59,8 @@ def run() -> list[tuple[str, str, str]]:
                 unfinished=unfinished_in(gaitu.data_dir / "gaitu.sqlite3"),
             )
             sampler.stop()
-            peak_kib = _kib_fields(Path(f"/proc/{worker}/status"))["VmHWM"]
+            cpu_after = cpu_by_role()
+            peak_kib = kib_fields(Path(f"/proc/{worker}/status"))["VmHWM"]
             threads = _threads_line(gaitu.output())
             burst = _figures(gaitu)
             single, makespan, pickups = burst.single, burst.makespan, burst.pickups
@@ -75,7 +78,23 @@ def run() -> list[tuple[str, str, str]]:
             "<= 250 MiB",
         ),
         ("pickup (queued -> started) p50 / p95", f"{p50:.3f} s / {p95:.3f} s", "p95 <= 1 s"),
+        (
+            "CPU seconds an edit, by process (the bench's own clients included)",
+            _cpu_line(cpu_before, cpu_after),
+            "report",
+        ),
     ]
+
+
+def _cpu_line(before: dict[str, float], after: dict[str, float]) -> str:
+    """What the burst cost each role in CPU time, per edit: where the makespan goes on a
+    machine whose cores are all busy."""
+    spent = {name: after[name] - before.get(name, 0.0) for name in after}
+    parts = ", ".join(
+        f"{name} {seconds / EDITS:.3f}"
+        for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1])
+    )
+    return f"{sum(spent.values()) / EDITS:.3f} in all ({parts})"
 
 
 @contextmanager
@@ -156,7 +175,7 @@ class _Sampler(threading.Thread):
     def run(self) -> None:
         while not self._stopping.wait(EVERY):
             try:
-                status = _kib_fields(Path(f"/proc/{self.pid}/status"))
+                status = kib_fields(Path(f"/proc/{self.pid}/status"))
             except (FileNotFoundError, ProcessLookupError):
                 return
             if status.get("VmRSS", 0) > self.peak.get("VmRSS", 0):
@@ -172,13 +191,3 @@ class _Sampler(threading.Thread):
             f"at {mib['VmRSS']:.0f} MiB: anonymous {mib['RssAnon']:.0f}, files"
             f" {mib['RssFile']:.0f}, {self.peak.get('Threads', 0)} threads"
         )
-
-
-def _kib_fields(path: Path) -> dict[str, int]:
-    fields = {}
-    for line in path.read_text().splitlines():
-        key, _, value = line.partition(":")
-        words = value.split()
-        if words and words[0].isdigit():
-            fields[key] = int(words[0])
-    return fields

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.payload import SIZE, make_photo
+from bench.processes import kib_fields, role, tree
 from tests.support.live import Gaitu, free_port, stop, wait_for_edit
 
 EDITS = 8
@@ -160,52 +161,15 @@ class _Sampler(threading.Thread):
     def _sample(self) -> _Sample:
         rss = pss = 0
         by_role: dict[str, int] = {}
-        pids = _tree(self.root)
+        pids = tree(self.root)
         for pid in pids:
             try:
-                status = _kib_fields(Path(f"/proc/{pid}/status"))
-                rollup = _kib_fields(Path(f"/proc/{pid}/smaps_rollup"))
-                role = _role(pid)
+                status = kib_fields(Path(f"/proc/{pid}/status"))
+                rollup = kib_fields(Path(f"/proc/{pid}/smaps_rollup"))
+                name = role(pid)
             except (FileNotFoundError, ProcessLookupError):
                 continue  # it ended between the listing and the reading
             rss += status.get("VmRSS", 0)
             pss += rollup.get("Pss", 0)
-            by_role[role] = by_role.get(role, 0) + status.get("VmRSS", 0)
+            by_role[name] = by_role.get(name, 0) + status.get("VmRSS", 0)
         return _Sample(rss, pss, len(pids), by_role)
-
-
-def _tree(root: int) -> list[int]:
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-            # "pid (comm) state ppid ...": comm may hold spaces and parentheses
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = [root], [root]
-    while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier]
-        found += frontier
-    return found
-
-
-def _kib_fields(path: Path) -> dict[str, int]:
-    fields = {}
-    for line in path.read_text().splitlines():
-        key, _, value = line.partition(":")
-        if value.strip().endswith("kB"):
-            fields[key] = int(value.split()[0])
-    return fields
-
-
-def _role(pid: int) -> str:
-    words = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    if "uvicorn" in words:
-        return "uvicorn (web)"
-    if "run_worker" in words:
-        return "huey worker"
-    if "webapp.supervisor" in words:
-        return "serve parent"
-    return Path(f"/proc/{pid}/comm").read_text().strip()

@@ -367,8 +367,9 @@ class StoredImage(models.Model):
 
     position = models.PositiveSmallIntegerField(default=0)
     thumbnail = models.FileField(upload_to=thumbnail_path, blank=True)
-    # A WebP of at most DISPLAY_SIDE px for the before/after on a card and the detail page,
-    # made by the worker; an edit from before it existed has none, and shows the full picture.
+    # A JPEG (a WebP if it has transparency) of at most DISPLAY_SIDE px for the before/after
+    # on a card and the detail page, made by the worker; an edit from before it existed has
+    # none, and shows the full picture.
     display = models.FileField(upload_to=display_path, blank=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)

@@ -35,6 +35,7 @@ from gateway.options import RequestOptions
 from imaging import InvalidImage, clean_original, inspect_upload, thumbnail_of
 from imaging.masks import inspect_mask
 from imaging.shape import decode_still, display_of
+from imaging.types import EXTENSIONS
 
 from .archive import FORMAT, INDEX_JSON, VERSION
 
@@ -318,7 +319,7 @@ def _picture(
         try:
             info = inspect_upload(data, max_bytes=max_bytes, max_pixels=settings.GAITU_MAX_PIXELS)
             still = decode_still(data)  # once, for both renditions
-            thumbnail, display = thumbnail_of(still), display_of(still)
+            thumbnail, (display, display_type) = thumbnail_of(still), display_of(still)
             del still
             data.seek(0)
             content: IO[bytes] = data
@@ -334,7 +335,7 @@ def _picture(
         image.width, image.height, image.content_type = info.width, info.height, info.content_type
         image.store("file", f"picture{info.extension}", File(content))
         image.store("thumbnail", "thumb.webp", ContentFile(thumbnail))
-        image.store("display", "display.webp", ContentFile(display))
+        image.store("display", f"display{EXTENSIONS[display_type]}", ContentFile(display))
     return image
 
 

@@ -42,8 +42,9 @@ def write_displays(
 
 def write_display(picture: SourceImage | ResultImage, still: Image.Image) -> tuple[str, int]:
     """The display rendition of a decoded still, written as a file of its own: name, bytes."""
-    content, storage = ContentFile(display_of(still)), picture.display.storage
-    name = picture.display.field.generate_filename(picture, "display.webp")
+    data, content_type = display_of(still)
+    content, storage = ContentFile(data), picture.display.storage
+    name = picture.display.field.generate_filename(picture, f"display{EXTENSIONS[content_type]}")
     try:
         return storage.save(name, content), content.size
     except OSError:  # as StoredImage.store: a write that fails leaves nothing of itself

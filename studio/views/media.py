@@ -16,6 +16,7 @@ from accounts.access import requesting_user
 from editor.models import ResultImage, SourceImage
 from editor.picture_store import StoredStream, open_stream
 from imaging import InvalidImage
+from imaging.types import EXTENSIONS
 from webapp.streaming import StreamedFileResponse
 
 MEDIA_KINDS = {"source", "result"}
@@ -114,9 +115,8 @@ def picture_response(
             # shows the same, but is not kept for good under this URL, as the rendition is.
             response, stored = _full_picture(image, kind, as_attachment=False)
             return _with_headers(response, stored, SHARE_CACHE if shared else "private, no-cache")
-        response = StreamedFileResponse(
-            stored.body, content_type="image/webp", filename=image.display.name or ""
-        )
+        name = image.display.name or ""
+        response = StreamedFileResponse(stored.body, content_type=display_type(name), filename=name)
         return _with_headers(response, stored, cache)
     response, stored = _full_picture(image, kind, as_attachment=variant == "download")
     return _with_headers(response, stored, cache)
@@ -148,6 +148,12 @@ def _with_headers(
     response["Cache-Control"] = cache
     response["Content-Security-Policy"] = MEDIA_CSP
     return response
+
+
+def display_type(name: str) -> str:
+    """A display rendition's content type, by its name's extension: a JPEG, or a WebP for a
+    picture with transparency and for every rendition made before they were JPEGs."""
+    return "image/jpeg" if name.endswith(EXTENSIONS["image/jpeg"]) else "image/webp"
 
 
 def _rendition_stream(rendition: FieldFile) -> StoredStream:

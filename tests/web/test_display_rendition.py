@@ -1,4 +1,5 @@
-"""The display rendition: a WebP of at most 1600 px that the worker makes of every original and
+"""The display rendition: a JPEG (a WebP for a picture with transparency) of at most 1600 px
+that the worker makes of every original and
 result, served as the variant "display" (to the owner and through a share), counted in the
 stored size, deleted with its edit, and the full picture where it was not made."""
 
@@ -41,14 +42,15 @@ def test_the_worker_makes_a_display_rendition_of_each_picture(owner_client, run_
     assert picture.display.name.startswith("displays/")
     with picture.display.open("rb") as stored:
         display = Image.open(io.BytesIO(stored.read()))
-    assert display.format == "WEBP"
+    assert display.format == "JPEG"
+    assert picture.display.name.endswith(".jpg")
     assert display.size == (1600, 1000)  # the long side at 1600, the shape kept
     # Counted in what the person keeps, as the thumbnail is.
     assert picture.size == stored_size(picture)
 
     response = owner_client.get(reverse("media", args=[edit.pk, kind, 0, "display"]))
     assert response.status_code == 200
-    assert response["Content-Type"] == "image/webp"
+    assert response["Content-Type"] == "image/jpeg"
     assert response["Cache-Control"] == OWNER_CACHE
     assert Image.open(io.BytesIO(body_of(response))).size == (1600, 1000)
 
@@ -67,8 +69,39 @@ def test_a_share_serves_the_display_rendition_too(owner_client, client, run_jobs
     for kind in ("source", "result"):
         response = client.get(reverse("shared_media", args=[share.token, kind, 0, "display"]))
         assert response.status_code == 200
-        assert response["Content-Type"] == "image/webp"
+        assert response["Content-Type"] == "image/jpeg"
         assert response["Cache-Control"] == SHARE_CACHE
+
+
+def test_a_rendition_of_a_transparent_picture_is_a_webp(owner_client, run_jobs):
+    picture = upload(
+        "cut-out.png",
+        image_bytes((2000, 1000), "PNG", mode="RGBA", color=(0, 0, 0, 0)),
+        "image/png",
+    )
+    data = {"instruction": "keep it", "model": "gpt-4o-image", "images": [picture]}
+    with run_jobs():
+        owner_client.post(reverse("studio"), data, HTTP_HX_REQUEST="true")
+    edit = Edit.objects.latest("created_at")
+    source = edit.sources.get()
+    assert source.display.name.endswith(".webp")
+    response = owner_client.get(reverse("media", args=[edit.pk, "source", 0, "display"]))
+    assert response["Content-Type"] == "image/webp"
+    display = Image.open(io.BytesIO(body_of(response)))
+    assert (display.format, display.mode, display.size) == ("WEBP", "RGBA", (1600, 800))
+
+
+def test_a_rendition_made_before_they_were_jpegs_is_served_as_a_webp(owner_client, run_jobs):
+    edit = finished_edit(owner_client, run_jobs)
+    result = edit.results.get()
+    with result.display.open("rb") as stored:
+        old = io.BytesIO()
+        Image.open(stored).save(old, "WEBP")
+    name = result.display.storage.save("displays/old.webp", io.BytesIO(old.getvalue()))
+    ResultImage.objects.filter(pk=result.pk).update(display=name)
+    response = owner_client.get(reverse("media", args=[edit.pk, "result", 0, "display"]))
+    assert response["Content-Type"] == "image/webp"
+    assert Image.open(io.BytesIO(body_of(response))).format == "WEBP"
 
 
 def test_without_a_rendition_the_full_picture_is_served_and_not_kept(owner_client, run_jobs):
