@@ -17,6 +17,8 @@ from imaging import make_thumbnail
 from imaging.shape import decode_still, display_of
 from imaging.types import EXTENSIONS
 
+from .phases import TURNS
+
 logger = logging.getLogger(__name__)
 
 
@@ -100,12 +102,11 @@ def store_displays(edit: Edit, results: list[tuple[ResultImage, bytes]]) -> None
     database connection): the moment the edit has succeeded, its card is asked for and its
     picture loaded, and on two cores this rendition's 0.1 s of decoding and encoding would
     otherwise take turns with the web process serving them."""
-    with ThreadPoolExecutor(1, thread_name_prefix="display", initializer=in_background) as later:
-        for result, data in results:
-            try:
-                result.keep_display(*later.submit(_write_display_of, result, data).result())
-            except (OSError, SyntaxError, ValueError, DatabaseError):
-                logger.warning("edit %s: display rendition not written", edit.pk, exc_info=True)
+    for result, data in results:
+        try:
+            result.keep_display(*BACKGROUND.submit(_write_display_of, result, data).result())
+        except (OSError, SyntaxError, ValueError, DatabaseError):
+            logger.warning("edit %s: display rendition not written", edit.pk, exc_info=True)
 
 
 def _write_display_of(result: ResultImage, data: bytes) -> tuple[str, int]:
@@ -126,6 +127,13 @@ def in_background() -> None:
         os.setpriority(os.PRIO_PROCESS, thread, min(19, now + BACKGROUND_NICENESS))
     except OSError:  # not allowed here (a container's policy): at the same priority, then
         pass
+
+
+# The threads every edit of this process hands its renditions and cleaned copies to. Shared,
+# rather than a thread for each edit: 256 edits waiting on a gateway held 256 idle threads
+# otherwise, some 200 KiB each. As many as the edits that take a picture turn at once
+# (worker/phases.py), so that no turn waits here behind another edit's work.
+BACKGROUND = ThreadPoolExecutor(TURNS, thread_name_prefix="renditions", initializer=in_background)
 
 
 class Superseded(Exception):

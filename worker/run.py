@@ -29,7 +29,7 @@ from providers.routing import record_call, routes_for
 from .connections import release_connection
 from .phases import PicturePhase
 from .renditions import (
-    in_background,
+    BACKGROUND,
     store_displays,
     store_results,
     write_cleaned,
@@ -122,20 +122,21 @@ def _generate(
     # renditions: both are written while it works, rather than before, and kept after.
     cleaned: list[tuple[SourceImage, str]] = []
     displays: list[tuple[SourceImage, str, int]] = []
-    # At a lower priority: the shaping of the next edits, and the answers of those whose
-    # gateway is done, go first.
-    with ThreadPoolExecutor(1, thread_name_prefix="clean", initializer=in_background) as meanwhile:
-        cleaning = meanwhile.submit(write_cleaned, sources, cleaned)
-        rendering = meanwhile.submit(write_displays, stills, displays)
-        meanwhile.submit(phase.release)  # the sources' picture work is done
-        try:
-            if request.style.n == "parallel" and request.options.n > 1:
-                reply = _ask_side_by_side(edit, request, watch)
-            else:
-                reply = _ask(edit, request, client, watch)
-        finally:
-            for picture in request.pictures:
-                picture.close()
+    # At a lower priority (worker/renditions.py BACKGROUND): the shaping of the next edits,
+    # and the answers of those whose gateway is done, go first.
+    cleaning = BACKGROUND.submit(write_cleaned, sources, cleaned)
+    rendering = BACKGROUND.submit(write_displays, stills, displays)
+    for work in (cleaning, rendering):  # once both are done, so is the sources' picture work
+        work.add_done_callback(lambda _work: _release_when_done(phase, cleaning, rendering))
+    try:
+        if request.style.n == "parallel" and request.options.n > 1:
+            reply = _ask_side_by_side(edit, request, watch)
+        else:
+            reply = _ask(edit, request, client, watch)
+    finally:
+        for picture in request.pictures:
+            picture.close()
+        wait((cleaning, rendering))
     del stills
     for source, name, size in displays:  # before keep_cleaned, which counts them in its size
         source.keep_display(name, size)
@@ -155,6 +156,11 @@ def _generate(
         edit.fail("storage_full" if full else "unreadable_picture", str(exc))
         return None
     return reply
+
+
+def _release_when_done(phase: PicturePhase, *works: Future) -> None:
+    if all(work.done() for work in works):
+        phase.release()  # once, whichever callback comes last: release() is idempotent
 
 
 def _ask(
