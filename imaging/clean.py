@@ -138,7 +138,7 @@ def _clean_jpeg(data: bytes) -> bytes:
         block = b"Exif\x00\x00" + _orientation_tiff(orientation)
         at = 1 if bytes(kept[0][:2]) == b"\xff\xe0" else 0  # Exif goes after JFIF, if any
         kept.insert(at, b"\xff\xe1" + (len(block) + 2).to_bytes(2) + block)
-    return b"\xff\xd8" + b"".join(kept)
+    return b"".join([b"\xff\xd8", *kept])  # one copy of the file: `+` would make a second
 
 
 def _jpeg_segment_kept(marker: int, payload: bytes) -> bool:
@@ -172,7 +172,7 @@ def _clean_png(data: bytes) -> bytes:
         chunk = (len(body) - 4).to_bytes(4) + body + zlib.crc32(body).to_bytes(4)
         at = next(i for i, (kind, _w) in enumerate(kept) if kind in (b"IDAT", b"IEND"))
         kept.insert(at, (b"eXIf", chunk))  # eXIf must come before the pixel data
-    return _PNG_SIGNATURE + b"".join(whole for _k, whole in kept)
+    return b"".join([_PNG_SIGNATURE, *(whole for _k, whole in kept)])  # one copy, not two
 
 
 _VP8X_EXIF, _VP8X_XMP = 0x08, 0x04

@@ -93,10 +93,19 @@ def _encode_still(still: Image.Image, side: int, quality: int = 80) -> bytes:
 
 
 def _fitted(still: Image.Image, side: int, resample: Image.Resampling) -> Image.Image:
-    """The still in RGB (RGBA if it has transparency), at most side pixels on its long side."""
-    fitted = still.convert("RGBA" if _has_alpha(still) else "RGB")
-    fitted.thumbnail((side, side), resample)
-    return fitted
+    """The still in RGB (RGBA if it has transparency), at most side pixels on its long side.
+
+    Resized before it is converted, and without a copy where it needs neither: a still of a
+    12-megapixel photo is 12 MB, and a copy of it each for the edits that do their picture
+    work at once was a good part of the worker's peak memory."""
+    mode = "RGBA" if _has_alpha(still) else "RGB"
+    scale = min(1.0, side / max(still.size))
+    size = (max(1, round(still.width * scale)), max(1, round(still.height * scale)))
+    if still.mode not in ("RGB", "RGBA", "L"):  # P, 1 or LA: Pillow resizes those poorly
+        still = still.convert(mode)
+    # reducing_gap as thumbnail() has it: a box reduction first, where the ratio is 2 or more
+    fitted = still.resize(size, resample, reducing_gap=2.0) if size != still.size else still
+    return fitted if fitted.mode == mode else fitted.convert(mode)
 
 
 def _still_upright(
