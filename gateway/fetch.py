@@ -308,6 +308,10 @@ def _decode_image(data: bytes, max_pixels: int, header_type: str) -> FetchedImag
         if width * height > max_pixels:
             raise _failed(f"image dimensions too large ({width}x{height})")
         try:
+            if image.format in ("JPEG", "MPO"):
+                # At 1/8 scale: libjpeg still decodes every block's data, so a file cut short
+                # or damaged fails as it would whole, in half the time and 1/64 of the memory.
+                image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
             with PICTURE_WORK:
                 image.load()  # proves the file is complete, not just its header
         except Exception as exc:

@@ -45,6 +45,8 @@ def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (4, 3), noisy: bool = 
 
 PNG = image_bytes()
 NOISY_PNG = image_bytes(size=(64, 64), noisy=True)  # a big IDAT: half the file cuts pixel data
+# Big enough that the download's proof decodes it at 1/8 scale (gateway/fetch.py).
+NOISY_JPEG = image_bytes("JPEG", size=(640, 480), noisy=True)
 
 
 def png_header_only(width: int, height: int) -> bytes:

@@ -13,6 +13,7 @@ import pytest
 from gateway.fetch import FetchedImage, fetch_image
 from tests.support.fetch_servers import (
     LOCAL,
+    NOISY_JPEG,
     NOISY_PNG,
     PNG,
     Handler,
@@ -66,6 +67,8 @@ def test_allow_hosts_forms(server: Server, allow) -> None:
          "not an image (text/html)"),
         (ok(b"{}", ""), "not an image"),
         (ok(NOISY_PNG[: len(NOISY_PNG) // 2]), "broken PNG image"),
+        (ok(NOISY_JPEG[: len(NOISY_JPEG) // 2]), "broken JPEG image"),
+        (ok(NOISY_JPEG[: len(NOISY_JPEG) - 200]), "broken JPEG image"),  # only its end missing
         (ok(png_header_only(100_000, 100_000)), "image dimensions too large"),
         (ok(image_bytes("BMP")), "not an image (image/png)"),  # a format we do not take
         (lambda h: h.reply(200, zlib.compress(PNG), Content_Encoding="deflate"),
