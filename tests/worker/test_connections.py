@@ -1,4 +1,5 @@
-"""The worker's threads keep a small SQLite page cache each (worker/connections.py)."""
+"""The worker's threads keep a small SQLite page cache each, and let their connections go
+while they wait (worker/connections.py)."""
 
 import threading
 
@@ -9,9 +10,11 @@ from django.db.backends.sqlite3.base import DatabaseWrapper
 from worker.connections import CACHE_KIB, in_edit_thread, release_connection
 
 
-def cache_size_of_a_new_connection(path, mark: bool) -> int:
-    """A connection to a file of its own (the tests' in-memory database shares one cache)."""
-    seen: list[int] = []
+def in_a_thread(path, mark: bool, probe):
+    """probe(connection) in a thread of its own (an edit thread if mark), with a connection
+    to a file database of its own (the tests' in-memory database shares one cache, and is
+    never closed); what it returned."""
+    seen: list = []
 
     def thread() -> None:
         if mark:
@@ -19,10 +22,9 @@ def cache_size_of_a_new_connection(path, mark: bool) -> int:
         settings = {**connections["default"].settings_dict, "NAME": str(path)}
         connection = DatabaseWrapper(settings, alias="probe")
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA cache_size")
-                seen.append(cursor.fetchone()[0])
+            seen.append(probe(connection))
         finally:
+            connection.in_atomic_block = False
             connection.close()
 
     runner = threading.Thread(target=thread)
@@ -32,66 +34,60 @@ def cache_size_of_a_new_connection(path, mark: bool) -> int:
     return seen[0]
 
 
-@pytest.mark.embedded_only
-def test_an_edit_threads_connection_keeps_a_small_cache(db, tmp_path):
-    path = tmp_path / "probe.sqlite3"
-    assert cache_size_of_a_new_connection(path, mark=True) == -CACHE_KIB
-    assert cache_size_of_a_new_connection(path, mark=False) != -CACHE_KIB  # SQLite's own
+def cache_size(connection) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        return cursor.fetchone()[0]
 
 
-def connection_kept_after_release(path, mark: bool) -> bool:
-    """Whether a thread's connection to a file database is still open after it waits."""
-    kept: list[bool] = []
+def kept_after_releases(releases: int):
+    """A probe: whether the connection is still open after `releases` in a row, each after a
+    query; and that the next query opens it again."""
 
-    def thread() -> None:
-        if mark:
-            in_edit_thread()
-        settings = {**connections["default"].settings_dict, "NAME": str(path)}
-        connection = DatabaseWrapper(settings, alias="probe")
-        try:
+    def probe(connection) -> bool:
+        for _ in range(releases):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
             release_connection(connection)
-            kept.append(connection.connection is not None)
-            with connection.cursor() as cursor:  # and the next query opens it again
-                cursor.execute("SELECT 2")
-                assert cursor.fetchone() == (2,)
-        finally:
-            connection.close()
+        kept = connection.connection is not None
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 2")
+            assert cursor.fetchone() == (2,)
+        return kept
 
-    runner = threading.Thread(target=thread)
-    runner.start()
-    runner.join(timeout=20)
-    assert kept, "the thread could not connect"
-    return kept[0]
+    return probe
+
+
+@pytest.mark.embedded_only
+def test_an_edit_threads_connection_keeps_a_small_cache(db, tmp_path):
+    path = tmp_path / "probe.sqlite3"
+    assert in_a_thread(path, True, cache_size) == -CACHE_KIB
+    assert in_a_thread(path, False, cache_size) != -CACHE_KIB  # SQLite's own
 
 
 @pytest.mark.embedded_only
 def test_an_edit_thread_lets_its_sqlite_connection_go_while_it_waits(db, tmp_path):
     path = tmp_path / "probe.sqlite3"
-    assert not connection_kept_after_release(path, mark=True)
-    assert connection_kept_after_release(path, mark=False)  # a web process's thread keeps it
+    assert not in_a_thread(path, True, kept_after_releases(1))
+    assert in_a_thread(path, False, kept_after_releases(1))  # a web process's thread keeps it
+
+
+@pytest.mark.embedded_only
+def test_writes_that_come_fast_keep_the_connection(db, tmp_path, monkeypatch):
+    path = tmp_path / "probe.sqlite3"
+    # The second release follows the first at once: kept, as a fast answer's progress is.
+    assert in_a_thread(path, True, kept_after_releases(2))
+    monkeypatch.setattr("worker.connections.KEEP_WITHIN", 0.0)  # as if seconds apart
+    assert not in_a_thread(path, True, kept_after_releases(2))
 
 
 @pytest.mark.embedded_only
 def test_a_connection_in_a_transaction_is_kept(db, tmp_path):
-    settings = {**connections["default"].settings_dict, "NAME": str(tmp_path / "t.sqlite3")}
-    kept: list[bool] = []
+    def probe(connection) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        connection.in_atomic_block = True  # as inside transaction.atomic()
+        release_connection(connection)
+        return connection.connection is not None
 
-    def thread() -> None:
-        in_edit_thread()
-        connection = DatabaseWrapper(settings, alias="probe")
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-            connection.in_atomic_block = True  # as inside transaction.atomic()
-            release_connection(connection)
-            kept.append(connection.connection is not None)
-        finally:
-            connection.in_atomic_block = False
-            connection.close()
-
-    runner = threading.Thread(target=thread)
-    runner.start()
-    runner.join(timeout=20)
-    assert kept == [True]
+    assert in_a_thread(tmp_path / "t.sqlite3", True, probe)
