@@ -101,7 +101,7 @@ def _fitted(still: Image.Image, side: int, resample: Image.Resampling) -> Image.
     mode = "RGBA" if _has_alpha(still) else "RGB"
     scale = min(1.0, side / max(still.size))
     size = (max(1, round(still.width * scale)), max(1, round(still.height * scale)))
-    if still.mode not in ("RGB", "RGBA", "L"):  # P, 1 or LA: Pillow resizes those poorly
+    if still.mode not in ("RGB", "RGBA", "L"):  # LA (grey with alpha): into what is saved
         still = still.convert(mode)
     # reducing_gap as thumbnail() has it: a box reduction first, where the ratio is 2 or more
     fitted = still.resize(size, resample, reducing_gap=2.0) if size != still.size else still

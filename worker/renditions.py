@@ -130,9 +130,9 @@ def in_background() -> None:
 
 
 # The threads every edit of this process hands its renditions and cleaned copies to. Shared,
-# rather than a thread for each edit: 256 edits waiting on a gateway held 256 idle threads
-# otherwise, some 200 KiB each. As many as the edits that take a picture turn at once
-# (worker/phases.py), so that no turn waits here behind another edit's work.
+# rather than a thread for each edit, which it kept while the gateway worked: 410 threads at
+# the in-flight bench's peak, against 264 now. As many as the edits that take a picture turn
+# at once (worker/phases.py), so that no turn waits here behind another edit's work.
 BACKGROUND = ThreadPoolExecutor(TURNS, thread_name_prefix="renditions", initializer=in_background)
 
 
